@@ -212,6 +212,9 @@ class State(Frozen):
     """Stock of direct investment from each power, US$ (null = not known)."""
     policies: dict[str, StatePolicy] = {}
     """Named domestic policies that threats may target."""
+    bloc_salience: dict[str, NonNeg] = {}
+    """Value placed on membership of each bloc, share of GDP (cost of leaving under pressure);
+    default `rules.threats.bloc_salience`."""
     sovereignty: NonNeg = 1.0
     """Sensitivity to coercion: multiplies the cost of yielding to a demand."""
     sphere: str | None = None
@@ -262,12 +265,14 @@ class TradeRules(Frozen):
 class InvestmentRules(Frozen):
     """How powers allocate FDI and loans, and how debt runs off."""
 
-    size_exponent: NonNeg = 0.5
-    """Allocation weight grows with GDP^size_exponent."""
+    size_exponent: NonNeg = 1.0
+    """With equal stocks per GDP, allocation grows with GDP^size_exponent (1: in proportion)."""
     alignment_weight: NonNeg = 3.0
     """Allocation weight grows with exp(alignment_weight * (affinity - 0.5))."""
     bloc_bonus: NonNeg = 1.0
     """Members of blocs the power leads draw (1 + bloc_bonus) times the capital (partners half)."""
+    greenfield_share: NonNeg = 0.01
+    """A state with no stock from a power still draws capital as if it had this share of GDP."""
     amortisation_years: Positive = 15.0
     """Debt is repaid at 1/amortisation_years of the stock per year."""
 
@@ -287,6 +292,8 @@ class ThreatRules(Frozen):
     """Fraction of the gap to full reputation regained when it carries a threat out."""
     cooldown_months: Annotated[int, Field(ge=0)] = 12
     """Months before a standing policy threatens the same state again."""
+    bloc_salience: NonNeg = 0.005
+    """Default value of a bloc membership, share of GDP, for states that give none."""
     reconsider: bool = True
     """A state under an imposed tariff re-decides each step (with the cost now certain)."""
 
@@ -840,6 +847,8 @@ def cross_check(s: Scenario, tree: Tree, sources: dict[Key, str]) -> list[Proble
         for (section,) in tiers:
             for p in getattr(st, section):
                 need("power", p, powers, ("states", code, section, p))
+        for b in st.bloc_salience:
+            need("bloc", b, blocs, ("states", code, "bloc_salience", b))
         for p in st.alignment or {}:
             need("power", p, powers, ("states", code, "alignment", p))
         need("power", st.sphere, powers, ("states", code, "sphere"))

@@ -1,0 +1,234 @@
+"""Run a scenario: replicates with seeds derived from one root seed, tables back as DataFrames."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.blocs import STATUS_CODES
+from sim.calendar import month_index
+from sim.model import GeoModel
+from sim.scenario import (
+    Expect,
+    LoadedScenario,
+    MembershipExpect,
+    PolicyExpect,
+    Scenario,
+    TariffExpect,
+    ThreatOutcomeExpect,
+    TiltExpect,
+)
+
+
+def replicate_seeds(root: int, replicates: int) -> list[int]:
+    """Per-replicate seeds: SeedSequence(root, spawn_key=(r,)), so adding replicates shifts none."""
+    return [
+        int(np.random.SeedSequence(root, spawn_key=(r,)).generate_state(1, dtype=np.uint64)[0])
+        for r in range(replicates)
+    ]
+
+
+@dataclass
+class Replicate:
+    """One finished model run, reduced to arrays and rows (the model itself is dropped)."""
+
+    replicate: int
+    seed: int
+    data: np.ndarray
+    names: list[str]
+    states: list[str]
+    labels: list[str]
+    log: list[dict[str, Any]]
+    model_vars: dict[str, list[Any]]
+    seconds: float
+
+
+def run_once(scenario: Scenario, seed: int, replicate: int = 0) -> Replicate:
+    """Build the model with `rng=seed`, run every step, and keep what the results need."""
+    start = time.perf_counter()
+    model = GeoModel(scenario, rng=seed)
+    for _ in range(model.calendar.steps):
+        model.step()
+    return Replicate(
+        replicate=replicate,
+        seed=seed,
+        data=model.recorder.data,
+        names=model.recorder.names,
+        states=model.state_codes,
+        labels=model.calendar.labels(),
+        log=model.log.rows,
+        model_vars=model.datacollector.model_vars,
+        seconds=time.perf_counter() - start,
+    )
+
+
+@dataclass
+class RunResult:
+    """Everything `geosim run` writes, as DataFrames, plus provenance."""
+
+    scenario: Scenario
+    root_seed: int
+    seeds: list[int]
+    timeseries: pd.DataFrame
+    events: pd.DataFrame
+    model: pd.DataFrame
+    outcomes: pd.DataFrame
+    summary: pd.DataFrame
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def expectations(self) -> pd.DataFrame:
+        """Share of replicates meeting each expectation, against the share required."""
+        rows = []
+        for xid, ex in self.scenario.expect.items():
+            ok = self.outcomes.loc[self.outcomes["expectation"] == xid, "met"]
+            share = float(ok.mean()) if len(ok) else float("nan")
+            rows.append({
+                "expectation": xid, "type": ex.type, "description": ex.description,
+                "share": share, "required": ex.share, "passed": bool(share >= ex.share),
+            })
+        return pd.DataFrame(rows, columns=[
+            "expectation", "type", "description", "share", "required", "passed"])
+
+
+def run(
+    scenario: Scenario | LoadedScenario,
+    seed: int | None = None,
+    replicates: int = 1,
+    progress: Callable[[int], None] | None = None,
+) -> RunResult:
+    """Run `replicates` independent replicates; seeds derive from `seed` (default: the scenario's)."""
+    spec = scenario.scenario if isinstance(scenario, LoadedScenario) else scenario
+    if replicates < 1:
+        raise ValueError("replicates must be at least 1")
+    root = spec.time.seed if seed is None else seed
+    seeds = replicate_seeds(root, replicates)
+    t0 = time.perf_counter()
+    reps = []
+    for r, s in enumerate(seeds):
+        reps.append(run_once(spec, s, r))
+        if progress is not None:
+            progress(r + 1)
+    t1 = time.perf_counter()
+    result = assemble(spec, root, seeds, reps)
+    result.seconds = {"simulate": t1 - t0, "tables": time.perf_counter() - t1}
+    return result
+
+
+def assemble(spec: Scenario, root: int, seeds: list[int], reps: list[Replicate]) -> RunResult:
+    """Turn replicate arrays into long tables and evaluate the expectations."""
+    ts = pd.concat([_long(rep) for rep in reps], ignore_index=True)
+    events = pd.DataFrame(
+        [
+            {"replicate": rep.replicate, **{k: v for k, v in row.items() if k != "details"},
+             "details": json.dumps(row["details"], sort_keys=True, default=_json_default)}
+            for rep in reps
+            for row in rep.log
+        ],
+        columns=["replicate", "step", "date", "kind", "actor", "target", "details"],
+    )
+    model_rows = []
+    for rep in reps:
+        for step, values in enumerate(zip(*rep.model_vars.values(), strict=True)):
+            model_rows.append({"replicate": rep.replicate, "step": step, "date": rep.labels[step],
+                               **dict(zip(rep.model_vars, values, strict=True))})
+    model = pd.DataFrame(model_rows)
+    outcomes = pd.DataFrame(
+        [
+            {"replicate": rep.replicate, "expectation": xid, "met": evaluate(ex, rep, spec)}
+            for rep in reps
+            for xid, ex in spec.expect.items()
+        ],
+        columns=["replicate", "expectation", "met"],
+    )
+    return RunResult(spec, root, seeds, ts, events, model, outcomes, _summary(reps))
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def _long(rep: Replicate) -> pd.DataFrame:
+    steps, n, v = rep.data.shape
+    values = rep.data.reshape(-1)
+    keep = ~np.isnan(values)
+    step_idx = np.repeat(np.arange(steps), n * v)[keep]
+    state_idx = np.tile(np.repeat(np.arange(n), v), steps)[keep]
+    var_idx = np.tile(np.arange(v), steps * n)[keep]
+    return pd.DataFrame({
+        "date": pd.Categorical.from_codes(step_idx, categories=rep.labels),
+        "step": step_idx.astype(np.int32),
+        "replicate": np.full(keep.sum(), rep.replicate, dtype=np.int32),
+        "state": pd.Categorical.from_codes(state_idx, categories=rep.states),
+        "variable": pd.Categorical.from_codes(var_idx, categories=rep.names),
+        "value": values[keep],
+    })
+
+
+def _summary(reps: list[Replicate]) -> pd.DataFrame:
+    rows = []
+    for rep in reps:
+        first, last = rep.data[0], rep.data[-1]
+        for i, state in enumerate(rep.states):
+            row: dict[str, Any] = {"replicate": rep.replicate, "seed": rep.seed, "state": state,
+                                   "tilt_start": first[i, 0], "tilt_end": last[i, 0],
+                                   "tilt_change": last[i, 0] - first[i, 0]}
+            for c, name in enumerate(rep.names):
+                if name.startswith(("affinity.", "bloc.", "policy.")):
+                    row[f"{name}_end"] = last[i, c]
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- expectations
+
+
+def _step_at(spec: Scenario, date: str) -> int:
+    return spec.time.calendar().step_of(month_index(date))
+
+
+def evaluate(ex: Expect, rep: Replicate, spec: Scenario) -> bool:
+    """Whether one replicate shows an expected outcome."""
+    k = _step_at(spec, ex.by)
+    col = {name: c for c, name in enumerate(rep.names)}
+    if isinstance(ex, ThreatOutcomeExpect):
+        acting = ex.target if ex.outcome in ("complied", "defied") else ex.sender
+        other = ex.sender if acting == ex.target else ex.target
+        return any(
+            row["kind"] == ex.outcome and row["actor"] == acting and row["target"] == other
+            and row["step"] <= k
+            for row in rep.log
+        )
+    i = rep.states.index(ex.state if not isinstance(ex, TariffExpect) else ex.target)
+    if isinstance(ex, TariffExpect):
+        series = rep.data[1 : k + 1, i, col[f"tariff.{ex.sender}"]]
+        return bool((series > 0).any()) == ex.imposed
+    throughout = isinstance(ex, MembershipExpect | PolicyExpect) and ex.throughout
+    window = slice(0, k + 1) if throughout else slice(k, k + 1)
+    if isinstance(ex, MembershipExpect):
+        status = rep.data[window, i, col[f"bloc.{ex.bloc}"]]
+        if ex.status == "any":
+            return bool((status > 0).all())
+        return bool((status == STATUS_CODES[ex.status]).all())
+    if isinstance(ex, PolicyExpect):
+        c = col.get(f"policy.{ex.policy}")
+        values = np.zeros(1) if c is None else np.nan_to_num(rep.data[window, i, c])
+        return bool((values == float(ex.active)).all())
+    assert isinstance(ex, TiltExpect)
+    tilt = rep.data[k, i, 0]
+    ok = True
+    if ex.above is not None:
+        ok &= bool(tilt > ex.above)
+    if ex.below is not None:
+        ok &= bool(tilt < ex.below)
+    if ex.since is not None:
+        before = rep.data[_step_at(spec, ex.since), i, 0]
+        ok &= bool(tilt > before) if ex.direction == "up" else bool(tilt < before)
+    return ok
