@@ -1,4 +1,4 @@
-"""Read scenario YAML into plain data with source positions; resolve `extends` and `--set` overrides.
+"""Read scenario YAML into plain data with positions; resolve `extends` and `--set` overrides.
 
 Nothing in a scenario file is ever executed: the YAML is *composed* (parsed to nodes) and the
 nodes are converted here by hand, so custom tags (`!!python/...`) are rejected rather than
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import math
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +37,9 @@ SECTIONS = ("meta", "time", "powers", "states", "blocs", "rules", "events", "exp
 """Top-level sections; `--set` may create an optional one that a file leaves out."""
 
 _STD = "tag:yaml.org,2002:"
-_ALLOWED_TAGS = {_STD + t for t in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")}
+_ALLOWED_TAGS = {
+    _STD + t for t in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")
+}
 _SOURCED_KEYS = frozenset({"value", "source", "note"})
 
 
@@ -135,7 +138,8 @@ class _Converter:
             self.fail(node, path, "YAML anchors and aliases are not supported; use `extends`")
             return None
         if node.tag not in _ALLOWED_TAGS:
-            self.fail(node, path, f"tag {node.tag!r} is not allowed (nothing in a scenario runs)")
+            tag = "!!" + node.tag.removeprefix(_STD) if node.tag.startswith(_STD) else node.tag
+            self.fail(node, path, f"tag {tag} is not allowed (nothing in a scenario runs)")
             return None
         if isinstance(node, ScalarNode):
             return _scalar(node)
@@ -157,6 +161,9 @@ class _Converter:
                     self.fail(knode, (*path, key), f"duplicate key {key!r}{where}")
                     continue
                 out[key] = self.convert(vnode, (*path, key))
+                if vnode.start_mark.line != knode.start_mark.line:
+                    # a block value (`PAN:` then indented fields): point at the key's line
+                    self.positions[(*path, key)] = self.pos(knode)
             return out
         self.fail(node, path, "unsupported YAML node")
         return None
@@ -176,6 +183,11 @@ def parse_yaml_text(text: str, file: str) -> tuple[Any, dict[Key, Position]]:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
         what = exc.problem or exc.context or "invalid YAML"
+        ctx = exc.context_mark
+        if exc.problem and exc.context and ctx is not None and ctx.line + 1 != line:
+            what += f" ({exc.context} at line {ctx.line + 1}, column {ctx.column + 1})"
+        if "'\\t'" in what:
+            what += " (use spaces, not tabs, to indent)"
         raise ScenarioError([Problem(file, line, col, "", f"not valid YAML: {what}")]) from None
     except YAMLError as exc:
         raise ScenarioError([Problem(file, 0, 0, "", f"not valid YAML: {exc}")]) from None
@@ -210,8 +222,10 @@ def read_yaml_file(path: Path) -> tuple[Any, dict[Key, Position]]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        msg = f"not UTF-8 text (byte {exc.start}); expected a YAML file"
-        raise ScenarioError([Problem(name, 0, 0, "", msg)]) from None
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        msg = f"not UTF-8 text (byte {exc.start} is 0x{raw[exc.start]:02x}); expected a YAML file"
+        raise ScenarioError([Problem(name, line, column, "", msg)]) from None
     return parse_yaml_text(text, name)
 
 
@@ -225,7 +239,7 @@ def _merge(
     over_pos: dict[Key, Position],
     path: Key,
 ) -> None:
-    """Overlay `over` onto `base` in place: mappings merge, `null` deletes, anything else replaces."""
+    """Overlay `over` onto `base` in place: mappings merge, `null` deletes, the rest replaces."""
     for key, value in over.items():
         here = (*path, key)
         if value is None:
@@ -252,7 +266,7 @@ def load_tree(path: Path, _depth: int = 0, _seen: tuple[Path, ...] = ()) -> Tree
     data, positions = read_yaml_file(path)
     if not isinstance(data, dict):
         pos = positions.get((), Position(str(path), 1, 1))
-        kind = type(data).__name__ if data is not None else "null"
+        kind = _KINDS.get(type(data), "a scalar") if data is not None else "null"
         msg = f"expected a mapping of sections (meta, time, powers, ...), got {kind}"
         raise ScenarioError([Problem(pos.file, pos.line, pos.column, "", msg)])
     parent = data.pop("extends", None)
@@ -260,19 +274,25 @@ def load_tree(path: Path, _depth: int = 0, _seen: tuple[Path, ...] = ()) -> Tree
         return Tree(data=data, positions=positions, files=[str(path)])
     if not isinstance(parent, str):
         raise ScenarioError([_at(positions, ("extends",), "expected a file name (string)")])
-    ppath = (path.parent / parent).resolve()
+    shown = Path(os.path.normpath(path.parent / parent))  # as the user would write it
+    ppath = shown.resolve()
     if ppath in _seen or ppath == path.resolve():
-        raise ScenarioError([_at(positions, ("extends",), f"circular extends via {parent!r}")])
+        chain = [*_seen, path.resolve(), ppath]
+        loop = " -> ".join(p.name for p in chain[chain.index(ppath) :])
+        raise ScenarioError([_at(positions, ("extends",), f"circular extends: {loop}")])
     if _depth >= MAX_EXTENDS_DEPTH:
         msg = f"extends chain deeper than {MAX_EXTENDS_DEPTH}"
         raise ScenarioError([_at(positions, ("extends",), msg)])
     if not ppath.is_file():
-        msg = f"extends {parent!r}, but {ppath} is not a file"
+        msg = f"extends {parent!r}, but {shown} is not a file"
         raise ScenarioError([_at(positions, ("extends",), msg)])
-    base = load_tree(ppath, _depth + 1, (*_seen, path.resolve()))
+    base = load_tree(shown, _depth + 1, (*_seen, path.resolve()))
     _merge(base.data, data, base.positions, positions, ())
     base.files = [str(path), *base.files]
     return base
+
+
+_KINDS = {list: "a list", str: "a string", int: "a number", float: "a number", bool: "a boolean"}
 
 
 def _at(positions: dict[Key, Position], path: Key, message: str) -> Problem:
@@ -281,7 +301,7 @@ def _at(positions: dict[Key, Position], path: Key, message: str) -> Problem:
 
 
 def parse_path(text: str) -> Key:
-    """`rules.threats.credibility` -> ('rules', 'threats', 'credibility'); `a.b[2]` indexes lists."""
+    """`rules.threats.credibility` -> ('rules', 'threats', 'credibility'); `a.b[2]` indexes."""
     parts: list[str | int] = []
     for piece in text.split("."):
         if not piece:
@@ -298,9 +318,17 @@ def parse_path(text: str) -> Key:
     return tuple(parts)
 
 
-def parse_value(text: str, where: str) -> Any:
+def parse_value(text: str, where: str, path: str = "") -> Any:
     """Parse the right-hand side of `--set path=value` as a YAML 1.2 flow value."""
-    data, _ = parse_yaml_text(f"v: {text}\n" if text.strip() else "v: ''\n", where)
+    try:
+        data, _ = parse_yaml_text(f"v: {text}\n" if text.strip() else "v: ''\n", where)
+    except ScenarioError as exc:
+        # positions inside the wrapper document `v: ...` mean nothing to the user
+        msgs = [p.message for p in exc.problems]
+        raise ScenarioError([Problem(where, 0, 0, path, f"bad value: {m}") for m in msgs]) from None
+    if not isinstance(data, dict) or set(data) != {"v"}:
+        msg = "bad value: expected a single YAML value (quote it if it contains ': ' or '#')"
+        raise ScenarioError([Problem(where, 0, 0, path, msg)])
     return data["v"]
 
 
@@ -321,7 +349,7 @@ def apply_override(tree: Tree, assignment: str) -> dict[str, Any]:
         path = parse_path(text_path.strip())
     except ValueError as exc:
         raise ScenarioError([Problem(where, 0, 0, text_path, str(exc))]) from None
-    value = parse_value(text_value, where)
+    value = parse_value(text_value, where, dotted(path))
     parent: Any = tree.data
     for i, part in enumerate(path[:-1]):
         if isinstance(parent, dict) and isinstance(part, str):
@@ -332,7 +360,11 @@ def apply_override(tree: Tree, assignment: str) -> dict[str, Any]:
                     raise ScenarioError([Problem(where, 0, 0, dotted(path), msg)])
                 parent[part] = {}
             parent = parent[part]
-        elif isinstance(parent, list) and isinstance(part, int) and -len(parent) <= part < len(parent):
+        elif (
+            isinstance(parent, list)
+            and isinstance(part, int)
+            and -len(parent) <= part < len(parent)
+        ):
             parent = parent[part]
         else:
             msg = f"cannot descend into {dotted(path[: i + 1])}: not a mapping or valid list index"
@@ -364,7 +396,7 @@ def _is_sourced(value: Any) -> bool:
 
 
 def unwrap_sources(tree: Tree) -> tuple[dict[str, Any], dict[Key, str]]:
-    """Replace every `{value: x, source: id}` by `x`; return the plain data and path -> source id."""
+    """Replace each `{value: x, source: id}` by `x`; return the plain data and path -> source."""
     sources: dict[Key, str] = {}
 
     def walk(node: Any, path: Key) -> Any:

@@ -87,6 +87,7 @@ class GeoModel(mesa.Model):  # type: ignore[misc]
         self.growth = np.array([p.import_growth for p in scenario.powers.values()])
         self.engagement = np.array([p.engagement for p in scenario.powers.values()])
         self.pulse = np.zeros((n, k))
+        self.lasting = np.zeros((n, k))
         self.coercion = np.zeros((n, k))
         self.sovereignty = np.array([st.sovereignty for st in states], dtype=float)
         self.sphere = np.full((n, k), 1.0 / k)
@@ -164,10 +165,8 @@ class GeoModel(mesa.Model):  # type: ignore[misc]
         a = self.rules.alignment
         k = self.n_powers
         known_all = np.ones(self.n_states, dtype=bool)
-        bt = self.bloc_ties
-        bsum = bt.sum(axis=1, keepdims=True)
-        bloc = np.where(bsum > 0, bt / np.where(bsum > 0, bsum, 1.0), 1.0 / k)
-        eng = self.engagement[None, :] + self.pulse
+        bloc = rules.bloc_tie(self.bloc_ties, a.bloc_half_saturation)
+        eng = self.engagement[None, :] + self.lasting + self.pulse
         eng = eng / eng.sum(axis=1, keepdims=True)
         return {
             "trade": rules.trade_tie(self.exports, self.imports),
@@ -528,7 +527,10 @@ class GeoModel(mesa.Model):  # type: ignore[misc]
         elif isinstance(ev, EngagementEvent):
             j = pi[ev.power]
             for code in ev.states:
-                self.pulse[si[code], j] += ev.intensity * self.engagement[j]
+                size = ev.intensity * self.engagement[j]
+                keep = self.rules.alignment.engagement_persistence
+                self.pulse[si[code], j] += (1.0 - keep) * size
+                self.lasting[si[code], j] += keep * size
                 self.note("engagement", ev.power, code, event=eid, intensity=ev.intensity,
                           label=ev.label)
         elif isinstance(ev, PledgeEvent):

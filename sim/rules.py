@@ -17,6 +17,11 @@ F = NDArray[np.float64]
 B = NDArray[np.bool_]
 
 
+def fill(values: F) -> F:
+    """NaN (unknown) as zero; cheaper than np.nan_to_num, which also scans for infinities."""
+    return np.where(np.isnan(values), 0.0, values)
+
+
 def decay(half_life_years: float, dt_years: float) -> float:
     """Factor that shrinks a quantity with the given half-life over one step: 0.5^(dt/h)."""
     return float(0.5 ** (dt_years / half_life_years))
@@ -68,8 +73,8 @@ def exports_with_tariffs(base: F, mult: F, diversion: float) -> F:
     L = base*(1-m), S_i = sum_p W_ip.
     """
     kept = base * mult
-    known = np.nan_to_num(kept)
-    lost = np.nan_to_num(base * (1.0 - mult))
+    known = fill(kept)
+    lost = fill(base * (1.0 - mult))
     total = known.sum(axis=1, keepdims=True)
     others = total - known
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -88,7 +93,7 @@ def allocation_weights(stock: F, gdp: F, affinity: F, bloc_tie: F, p: Investment
 
     Capital follows existing stocks (unknown stocks count as zero), alignment and bloc ties.
     """
-    base = (np.nan_to_num(stock) + p.greenfield_share * gdp) * gdp ** (p.size_exponent - 1.0)
+    base = (fill(stock) + p.greenfield_share * gdp) * gdp ** (p.size_exponent - 1.0)
     w = base * np.exp(p.alignment_weight * (affinity - 0.5)) * (1.0 + p.bloc_bonus * bloc_tie)
     total = w.sum()
     return np.asarray(w / total if total > 0 else np.zeros_like(w))
@@ -108,7 +113,7 @@ def shares(values: F) -> tuple[F, B]:
     Rows known but all zero get an even split.
     """
     known = ~np.isnan(values).any(axis=1)
-    filled = np.nan_to_num(values)
+    filled = fill(values)
     total = filled.sum(axis=1, keepdims=True)
     even = np.full_like(filled, 1.0 / values.shape[1])
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -120,20 +125,29 @@ def trade_tie(exports: F, imports: F) -> tuple[F, B]:
     """Trade shares from whichever of exports and imports is known for every power."""
     ex_known = ~np.isnan(exports).any(axis=1, keepdims=True)
     im_known = ~np.isnan(imports).any(axis=1, keepdims=True)
-    flows = np.where(ex_known, np.nan_to_num(exports), 0.0) + np.where(
-        im_known, np.nan_to_num(imports), 0.0
+    flows = np.where(ex_known, fill(exports), 0.0) + np.where(
+        im_known, fill(imports), 0.0
     )
     s, _ = shares(flows)
     return s, (ex_known | im_known)[:, 0]
 
 
+def blend_by_intensity(s: F, intensity: F, half_saturation: float) -> F:
+    """(1 - lambda)/P + lambda * s with lambda = intensity / (intensity + half_saturation)."""
+    lam = (intensity / (intensity + half_saturation))[:, None]
+    return np.asarray((1.0 - lam) / s.shape[1] + lam * s)
+
+
 def debt_tie(debt: F, gdp: F, half_saturation: float) -> tuple[F, B]:
     """Debt shares blended with an even split by intensity: lambda = (D/Y) / (D/Y + h)."""
     s, known = shares(debt)
-    intensity = np.nan_to_num(debt).sum(axis=1) / gdp
-    lam = (intensity / (intensity + half_saturation))[:, None]
-    even = 1.0 / debt.shape[1]
-    return np.asarray((1.0 - lam) * even + lam * s), known
+    return blend_by_intensity(s, fill(debt).sum(axis=1) / gdp, half_saturation), known
+
+
+def bloc_tie(ties: F, half_saturation: float) -> F:
+    """Bloc-leader shares blended with an even split by the number of ties (always known)."""
+    s, _ = shares(ties)
+    return blend_by_intensity(s, ties.sum(axis=1), half_saturation)
 
 
 def target_affinity(

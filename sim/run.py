@@ -211,7 +211,7 @@ def evaluate(ex: Expect, rep: Replicate, spec: Scenario) -> bool:
         series = rep.data[1 : k + 1, i, col[f"tariff.{ex.sender}"]]
         return bool((series > 0).any()) == ex.imposed
     throughout = isinstance(ex, MembershipExpect | PolicyExpect) and ex.throughout
-    window = slice(0, k + 1) if throughout else slice(k, k + 1)
+    window = slice(1, k + 1) if throughout else slice(k, k + 1)
     if isinstance(ex, MembershipExpect):
         status = rep.data[window, i, col[f"bloc.{ex.bloc}"]]
         if ex.status == "any":

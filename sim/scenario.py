@@ -271,7 +271,7 @@ class InvestmentRules(Frozen):
     """Allocation weight grows with exp(alignment_weight * (affinity - 0.5))."""
     bloc_bonus: NonNeg = 1.0
     """Members of blocs the power leads draw (1 + bloc_bonus) times the capital (partners half)."""
-    greenfield_share: NonNeg = 0.01
+    greenfield_share: NonNeg = 0.001
     """A state with no stock from a power still draws capital as if it had this share of GDP."""
     amortisation_years: Positive = 15.0
     """Debt is repaid at 1/amortisation_years of the stock per year."""
@@ -343,6 +343,9 @@ class AlignmentRules(Frozen):
     """Weights of each tie."""
     debt_half_saturation: Positive = 0.05
     """Debt/GDP at which the debt tie is half-way from an even split to the creditor share."""
+    bloc_half_saturation: Positive = 1.0
+    """Bloc ties (member 1, partner `blocs.partner_weight`) at which the bloc tie is half-way
+    from an even split to the leaders' shares."""
     peer_weight: Share = 0.1
     """Weight of neighbours' mean affinity in the target."""
     coercion_backlash: NonNeg = 0.05
@@ -355,7 +358,9 @@ class AlignmentRules(Frozen):
     """Half-life of coercion memory, years."""
     engagement_half_life_years: Positive = 0.5
     """Half-life of an engagement pulse (a visit, a summit), years."""
-    noise: NonNeg = 0.02
+    engagement_persistence: Share = 0.25
+    """Share of each engagement pulse that adds lastingly to the power's engagement with the state."""
+    noise: NonNeg = 0.01
     """Standard deviation of affinity shocks per sqrt(year)."""
     tilt_powers: tuple[str, str] = ("USA", "CHN")
     """Tilt = affinity to the second minus affinity to the first, in [-1, 1]."""
@@ -564,7 +569,7 @@ class MembershipExpect(_Expect):
     status: Literal["none", "partner", "member", "any"]
     """Required status; `any` = member or partner."""
     throughout: bool = False
-    """Require the status at every step up to `by`, not only at `by`."""
+    """Require the status at every simulated step (from the first period) up to `by`."""
 
 
 class PolicyExpect(_Expect):
@@ -578,7 +583,7 @@ class PolicyExpect(_Expect):
     active: bool
     """Required setting."""
     throughout: bool = False
-    """Require the setting at every step up to `by`, not only at `by`."""
+    """Require the setting at every simulated step (from the first period) up to `by`."""
 
 
 class TariffExpect(_Expect):
@@ -730,32 +735,81 @@ def _pydantic_problems(exc: ValidationError, tree: Tree, plain: Any) -> list[Pro
     for err in exc.errors(include_url=False):
         path = _real_path(plain, err["loc"])
         msg = err["msg"]
+        given = err.get("input")
+        ctx = err.get("ctx") or {}
         if err["type"] == "extra_forbidden":
             parent = _real_path(plain, err["loc"][:-1])
-            msg = "unknown field" + _suggest(str(err["loc"][-1]), _fields_at(parent))
+            msg = "unknown field" + _suggest(str(err["loc"][-1]), _fields_at(parent, plain))
         elif err["type"] == "missing":
             msg = "required field is missing"
-        elif "input" in err and err["type"] not in ("model_type", "dict_type"):
-            given = err["input"]
+        elif err["type"] in ("model_type", "model_attributes_type", "dict_type"):
+            msg = f"expected a mapping, got {_yaml_kind(given)}"
+        elif err["type"] == "union_tag_invalid":
+            path = (*path, str(ctx.get("discriminator", "'type'")).strip("'"))
+            tags = [t.strip(" '") for t in str(ctx.get("expected_tags", "")).split(",")]
+            msg = "unknown type" + _suggest(str(ctx.get("tag", "")), [t for t in tags if t])
+        elif err["type"] == "union_tag_not_found":
+            path = (*path, str(ctx.get("discriminator", "'type'")).strip("'"))
+            msg = "required field is missing (it selects the kind of entry)"
+        elif err["loc"][-1:] == ("[key]",):
+            msg = (f"invalid code {_yaml_repr(given)}: use a letter, then letters, digits or _ "
+                   "(at most 24 characters)")
+        elif "input" in err:
             scalar = isinstance(given, str | int | float | bool) or given is None
             if scalar and repr(given) not in msg:
-                msg += f" (got {given!r})"
+                msg += f" (got {_yaml_repr(given)})"
         msg = msg.removeprefix("Value error, ")
-        out.append(tree.problem(path, msg))
+        problem = tree.problem(path, msg)
+        if out and out[-1].path == problem.path and err["loc"][-1:] and (
+            err["loc"][-1] in _UNION_TAGS
+        ):  # one union member's complaint per line would repeat the same location
+            msg = f"{out[-1].message}; or {msg[:1].lower()}{msg[1:]}"
+            problem = tree.problem(path, msg)
+            out.pop()
+        out.append(problem)
     return out
+
+
+def _yaml_kind(value: Any) -> str:
+    """How a value reads in YAML terms (for messages): null, a boolean, a number, a list..."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "a list" if isinstance(value, list | tuple) else "a mapping"
+
+
+def _yaml_repr(value: Any) -> str:
+    """A scalar as the user would write it in YAML (null, true), not as Python shows it."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value != value:
+        return ".nan"
+    if isinstance(value, float) and value in (float("inf"), float("-inf")):
+        return ".inf" if value > 0 else "-.inf"
+    return repr(value)
 
 
 def _real_path(plain: Any, loc: Iterable[int | str]) -> Key:
     """Drop the discriminator/union tags pydantic inserts into `loc`, keeping real keys."""
     path: list[str | int] = []
     node = plain
+    tag = None  # the discriminator value pydantic inserts after entering a tagged-union entry
     for part in loc:
-        if isinstance(node, dict) and part in node:
+        if isinstance(node, dict) and part == tag and part not in node:
+            tag = None  # `events.x.policy_change.policy`: skip the tag, keep the field after it
+        elif (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        ):
             path.append(part)
             node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-            path.append(part)
-            node = node[part]
+            tag = node.get("type") if isinstance(node, dict) else None
         elif isinstance(node, dict | list):
             if isinstance(part, str) and not isinstance(node, list) and part[:1].islower() and (
                 part not in _UNION_TAGS
@@ -767,28 +821,45 @@ def _real_path(plain: Any, loc: Iterable[int | str]) -> Key:
     return tuple(path)
 
 
-_UNION_TAGS = {
-    "threat", "tariff", "tariff_lift", "engagement", "pledge", "invite", "join", "leave",
-    "government_change", "policy_change", "rule_change", "membership", "policy",
-    "threat_outcome", "tilt", "function-after[_month(), str]", "int", "float", "bool", "str",
-}  # fmt: skip
+_UNION_TAGS = {"function-after[_month(), str]", "int", "float", "bool", "str"}
+"""Member labels pydantic puts in `loc` for plain (untagged) unions such as `float | bool`."""
 
 
-def _fields_at(path: Key) -> list[str]:
-    """Field names allowed at a path (best effort, for 'did you mean')."""
+def _fields_at(path: Key, plain: Any = None) -> list[str]:
+    """Field names allowed at a path (best effort, for 'did you mean').
+
+    `plain` (the data) picks the member of a tagged union by its `type` (events, expect).
+    """
     model: Any = Scenario
+    node = plain
+    members: dict[Any, Any] = {}
     for part in path:
         fields = getattr(model, "model_fields", None)
         if fields is None:
             return []
+        node = node.get(part) if isinstance(node, dict) else None
         if isinstance(part, str) and part in fields:
             ann = fields[part].annotation
             model = _inner_model(ann)
-        else:
-            # inside a dict of models (states.BOL): the value model
-            continue
+            members = _tagged_members(ann)
+        # else: inside a dict of models (states.BOL): the value model
+        if isinstance(node, dict) and node.get("type") in members:
+            model = members[node["type"]]
     fields = getattr(model, "model_fields", None)
     return list(fields) if fields else []
+
+
+def _tagged_members(ann: Any) -> dict[Any, Any]:
+    """Models in a (nested) annotation keyed by their `type: Literal[...]` tag, if they have one."""
+    out: dict[Any, Any] = {}
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        tag = ann.model_fields.get("type")
+        for value in getattr(tag.annotation, "__args__", ()) if tag else ():
+            out[value] = ann
+        return out
+    for arg in getattr(ann, "__args__", ()) or ():
+        out.update(_tagged_members(arg))
+    return out
 
 
 def _inner_model(ann: Any) -> Any:
@@ -813,7 +884,8 @@ def _unknown(kind: str, name: str, valid: Iterable[str]) -> str:
     opts = sorted(set(valid))
     close = difflib.get_close_matches(name, opts, n=1, cutoff=0.5)
     hint = f"; did you mean {close[0]!r}?" if close else ""
-    return f"unknown {kind} {name!r}{hint} (valid: {', '.join(opts)})"
+    valid_list = ", ".join(opts) if opts else "none are defined"
+    return f"unknown {kind} {name!r}{hint} (valid: {valid_list})"
 
 
 def cross_check(s: Scenario, tree: Tree, sources: dict[Key, str]) -> list[Problem]:
@@ -891,7 +963,8 @@ def cross_check(s: Scenario, tree: Tree, sources: dict[Key, str]) -> list[Proble
                 ev.target, State(name="", gdp=1)
             ).policies and ev.target in states:
                 known = s.states[ev.target].policies
-                bad((*base, "demand", "policy"), _unknown(f"policy of {ev.target}", ev.demand.policy, known))
+                kind = f"policy of {ev.target}"
+                bad((*base, "demand", "policy"), _unknown(kind, ev.demand.policy, known))
         elif isinstance(ev, TariffEvent | TariffLiftEvent):
             need("power", ev.sender, powers, (*base, "sender"))
             need("state", ev.target, states, (*base, "target"))

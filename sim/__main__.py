@@ -1,0 +1,5 @@
+"""`python -m sim` runs the geosim command line."""
+
+from sim.cli import main
+
+main()

@@ -1,0 +1,328 @@
+"""The `geosim` command: parse arguments, call the library, map errors to exit codes.
+
+Exit status: 0 success; 1 a check or reproduction failed; 2 bad input (scenario, override,
+results folder, usage); 3 an internal error (a bug: please report it, rerun with --debug).
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from sim.errors import GeosimError, ScenarioError
+
+err = Console(stderr=True, highlight=False)
+out = Console(highlight=False)
+
+EXIT_FAILED, EXIT_INPUT, EXIT_INTERNAL = 1, 2, 3
+DEFAULT_SCENARIO = "latam_2025"
+
+
+def _fail_input(exc: GeosimError) -> NoReturn:
+    if isinstance(exc, ScenarioError):
+        n = len(exc.problems)
+        for p in exc.problems:
+            err.print(f"[red]error[/red]: {p}", soft_wrap=True)
+        err.print(f"{n} problem{'s' if n != 1 else ''} found; nothing was run.")
+    else:
+        err.print(f"[red]error[/red]: {exc}", soft_wrap=True)
+    sys.exit(EXIT_INPUT)
+
+
+@contextmanager
+def _errors(ctx: click.Context) -> Iterator[None]:
+    """Turn library errors into messages and exit codes (tracebacks only with --debug)."""
+    debug = bool(ctx.find_root().params.get("debug"))
+    try:
+        yield
+    except GeosimError as exc:
+        if debug:
+            raise
+        _fail_input(exc)
+    except KeyboardInterrupt:
+        err.print("interrupted; no results were published.")
+        sys.exit(130)
+    except (click.exceptions.Exit, click.ClickException, SystemExit):
+        raise
+    except Exception as exc:
+        if debug:
+            raise
+        err.print(f"[red]internal error[/red]: {type(exc).__name__}: {exc}", soft_wrap=True)
+        err.print("This is a bug in geosim; rerun with --debug for a traceback and report it.")
+        sys.exit(EXIT_INTERNAL)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--debug", is_flag=True, help="Show tracebacks instead of short error messages.")
+@click.version_option(package_name="geosim", prog_name="geosim")
+def main(debug: bool) -> None:
+    """Simulate geopolitical influence from scenario files.
+
+    Run `geosim run` for the article baseline; `geosim COMMAND --help` for each command.
+    """
+
+
+scenario_arg = click.argument("scenario", required=False, default=DEFAULT_SCENARIO)
+set_opt = click.option(
+    "--set", "overrides", multiple=True, metavar="PATH=VALUE",
+    help="Override a scenario value, e.g. rules.threats.credibility=0.5 (repeatable).",
+)
+seed_opt = click.option("--seed", type=click.IntRange(min=0), default=None,
+                        help="Root seed (default: the scenario's time.seed).")
+
+
+def _progress(total: int, label: str) -> tuple[Callable[[int], None], Callable[[], None]]:
+    """A progress bar on stderr when it is a terminal; silent otherwise."""
+    if total <= 1 or not err.is_terminal:
+        return (lambda _done: None), (lambda: None)
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    bar = Progress(
+        f"[bold]{label}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TimeRemainingColumn(), console=err, transient=True,
+    )
+    task = bar.add_task(label, total=total)
+    bar.start()
+    return (lambda done: bar.update(task, completed=done)), bar.stop
+
+
+def _load(scenario: str, overrides: tuple[str, ...], quiet: bool = False) -> Any:
+    from sim.scenario import load_scenario
+
+    loaded = load_scenario(scenario, overrides)
+    if not quiet:
+        for o in loaded.overrides:
+            err.print(f"override {o['path']}: {o['old']!r} -> {o['new']!r}")
+    return loaded
+
+
+@main.command()
+@scenario_arg
+@seed_opt
+@click.option("--replicates", "-n", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Independent replicates (seeds derived from the root seed).")
+@set_opt
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("results"), show_default=True, help="Results root folder.")
+@click.option("--name", "folder_name", default=None, help="Run folder name (default: time-hash).")
+@click.option("--no-plot", is_flag=True, help="Skip the alignment plot.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only the results folder.")
+@click.pass_context
+def run(ctx: click.Context, scenario: str, seed: int | None, replicates: int,
+        overrides: tuple[str, ...], out_dir: Path, folder_name: str | None, no_plot: bool,
+        quiet: bool) -> None:
+    """Run SCENARIO (file or built-in name; default latam_2025) and write a results folder."""
+    with _errors(ctx):
+        from sim.results import write_run
+        from sim.run import run as run_scenario
+
+        loaded = _load(scenario, overrides, quiet)
+        update, stop = _progress(replicates, "replicates")
+        try:
+            result = run_scenario(loaded, seed=seed, replicates=replicates, progress=update)
+        finally:
+            stop()
+
+        def plots(folder: Path) -> None:
+            if no_plot:
+                return
+            from sim.plots import plot_alignment, plot_blocs
+
+            plot_alignment(folder)
+            plot_blocs(folder)
+
+        folder = write_run(result, loaded, out_dir, command=["geosim", *sys.argv[1:]],
+                           folder_name=folder_name, extra=plots)
+        if quiet:
+            out.print(str(folder))
+            return
+        _print_expectations(result.expectations())
+        secs = result.seconds.get("simulate", 0.0)
+        out.print(f"{replicates} replicate(s) of {loaded.scenario.meta.name} in {secs:.2f} s "
+                  f"(root seed {result.root_seed})")
+        out.print(f"results: {folder}")
+
+
+def _print_expectations(table: Any) -> None:
+    if table.empty:
+        return
+    t = Table(title="expected outcomes")
+    for col in ("expectation", "share", "required", "result"):
+        t.add_column(col, justify="right" if col in ("share", "required") else "left")
+    for row in table.itertuples():
+        mark = "[green]pass[/green]" if row.passed else "[red]FAIL[/red]"
+        t.add_row(str(row.expectation), f"{row.share:.0%}", f"{row.required:.0%}", mark)
+    out.print(t)
+
+
+@main.command()
+@scenario_arg
+@seed_opt
+@click.option("--replicates", "-n", type=click.IntRange(min=1), default=20, show_default=True)
+@set_opt
+@click.pass_context
+def check(ctx: click.Context, scenario: str, seed: int | None, replicates: int,
+          overrides: tuple[str, ...]) -> None:
+    """Run SCENARIO's replicates and test its `expect` section (exit 1 if any fails)."""
+    with _errors(ctx):
+        from sim.run import run as run_scenario
+
+        loaded = _load(scenario, overrides)
+        if not loaded.scenario.expect:
+            raise GeosimError(f"{loaded.files[0]}: the scenario has no `expect` section to check")
+        update, stop = _progress(replicates, "replicates")
+        try:
+            result = run_scenario(loaded, seed=seed, replicates=replicates, progress=update)
+        finally:
+            stop()
+        table = result.expectations()
+        _print_expectations(table)
+        failed = int((~table["passed"]).sum())
+        out.print(f"{len(table) - failed}/{len(table)} expectations met over {replicates} "
+                  f"replicates (root seed {result.root_seed})")
+        if failed:
+            sys.exit(EXIT_FAILED)
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True)
+@set_opt
+@click.pass_context
+def validate(ctx: click.Context, files: tuple[str, ...], overrides: tuple[str, ...]) -> None:
+    """Validate scenario FILES; report every problem with file:line:column (exit 2 if any)."""
+    with _errors(ctx):
+        from sim.scenario import load_scenario
+
+        bad = 0
+        for f in files:
+            try:
+                loaded = load_scenario(f, overrides)
+            except ScenarioError as exc:
+                bad += 1
+                for p in exc.problems:
+                    err.print(f"[red]error[/red]: {p}", soft_wrap=True)
+                continue
+            s = loaded.scenario
+            out.print(f"ok: {f} ({len(s.states)} states, {len(s.powers)} powers, "
+                      f"{len(s.blocs)} blocs, {len(s.events)} events, {len(s.expect)} expectations)")
+        if bad:
+            err.print(f"{bad} of {len(files)} file(s) invalid.")
+            sys.exit(EXIT_INPUT)
+
+
+@main.command()
+@click.argument("scenario", required=False, default=DEFAULT_SCENARIO)
+@click.option("--unsourced", is_flag=True, help="List only numbers without a source.")
+@click.pass_context
+def sources(ctx: click.Context, scenario: str, unsourced: bool) -> None:
+    """Print every number in SCENARIO with its source; flag the unsourced and the estimates."""
+    with _errors(ctx):
+        from sim.loader import dotted, iter_numbers, unwrap_sources
+        from sim.scenario import load_scenario
+
+        loaded = load_scenario(scenario)
+        plain, cited = unwrap_sources(loaded.tree)
+        catalogue = loaded.scenario.meta.sources
+        t = Table(title=f"values in {loaded.files[0]}")
+        for col in ("path", "value", "source", "kind"):
+            t.add_column(col)
+        missing = estimates = total = 0
+        for path, value in iter_numbers(plain):
+            if path[:1] == ("meta",):
+                continue
+            total += 1
+            src = cited.get(path)
+            kind = catalogue[src].kind if src in catalogue else ""
+            if src is None:
+                missing += 1
+            elif kind == "estimate":
+                estimates += 1
+            if unsourced and src is not None:
+                continue
+            shown = "[red]UNSOURCED[/red]" if src is None else src
+            t.add_row(dotted(path), f"{value:g}", shown, kind)
+        out.print(t)
+        out.print(f"{total} numbers: {total - missing} sourced ({estimates} estimates), "
+                  f"{missing} unsourced.")
+
+
+@main.command()
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--states", default=None, help="Comma-separated state codes (default: chosen).")
+@click.option("--variable", default="tilt", show_default=True,
+              help="Variable to plot, e.g. tilt, affinity.CHN, exports.USA.")
+@click.option("--out", "out_path", type=click.Path(path_type=Path), default=None,
+              help="Output folder (default: the run folder).")
+@click.option("--format", "formats", multiple=True, type=click.Choice(["png", "svg", "pdf"]),
+              default=("png", "svg"), show_default=True)
+@click.option("--blocs/--no-blocs", default=True, show_default=True,
+              help="Also draw the bloc-membership timeline.")
+@click.pass_context
+def plot(ctx: click.Context, folder: Path, states: str | None, variable: str,
+         out_path: Path | None, formats: tuple[str, ...], blocs: bool) -> None:
+    """Plot a results FOLDER: alignment over time (median, 10-90% band) and bloc timeline."""
+    with _errors(ctx):
+        from sim.plots import plot_alignment, plot_blocs
+
+        chosen = [s.strip() for s in states.split(",") if s.strip()] if states else None
+        written = plot_alignment(folder, out=out_path, states=chosen, variable=variable,
+                                 formats=formats)
+        if blocs:
+            written += plot_blocs(folder, out=out_path, states=chosen, formats=formats)
+        for p in written:
+            out.print(str(p))
+
+
+@main.command()
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.pass_context
+def reproduce(ctx: click.Context, folder: Path) -> None:
+    """Re-run a results FOLDER from its manifest and compare the files byte for byte."""
+    with _errors(ctx):
+        from sim.results import reproduce as redo
+
+        with tempfile.TemporaryDirectory(prefix="geosim-reproduce-") as tmp:
+            _, same = redo(folder, Path(tmp))
+        for name, ok in same.items():
+            out.print(f"{'identical' if ok else '[red]DIFFERENT[/red]'}  {name}")
+        if not all(same.values()):
+            sys.exit(EXIT_FAILED)
+        out.print("reproduced byte for byte.")
+
+
+@main.command(name="schema")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), default=None)
+def schema_cmd(out_path: Path | None) -> None:
+    """Print the scenario format reference (generated from the schema)."""
+    from sim.reference import scenario_reference
+
+    text = scenario_reference()
+    if out_path is None:
+        click.echo(text)
+    else:
+        from sim.results import atomic_write_text
+
+        atomic_write_text(out_path, text)
+
+
+@main.command(name="list")
+def list_cmd() -> None:
+    """List the scenarios shipped with geosim."""
+    from sim.scenario import builtin_scenarios_dir
+
+    for p in sorted(builtin_scenarios_dir().glob("*.yaml")):
+        out.print(f"{p.stem:45s} {p}")

@@ -1,0 +1,96 @@
+"""Generate the scenario format reference (Markdown) from the pydantic schema's docstrings."""
+
+from __future__ import annotations
+
+import types
+import typing
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic_core import PydanticUndefined
+
+from sim import scenario as s
+
+SECTIONS: list[tuple[str, type[BaseModel]]] = [
+    ("Scenario (top level)", s.Scenario),
+    ("meta", s.Meta), ("meta.sources.<id>", s.Source), ("time", s.Time),
+    ("powers.<CODE>", s.Power), ("powers.<CODE>.policies.<name>", s.StandingPolicy),
+    ("demand", s.Demand),
+    ("states.<ISO3>", s.State), ("states.<ISO3>.policies.<name>", s.StatePolicy),
+    ("blocs.<CODE>", s.Bloc),
+    ("rules", s.Rules), ("rules.trade", s.TradeRules), ("rules.investment", s.InvestmentRules),
+    ("rules.threats", s.ThreatRules), ("rules.blocs", s.BlocRules),
+    ("rules.alignment", s.AlignmentRules), ("rules.alignment.weights", s.TieWeights),
+    ("events.<id> (type: threat)", s.ThreatEvent), ("events.<id> (type: tariff)", s.TariffEvent),
+    ("events.<id> (type: tariff_lift)", s.TariffLiftEvent),
+    ("events.<id> (type: engagement)", s.EngagementEvent),
+    ("events.<id> (type: pledge)", s.PledgeEvent), ("events.<id> (type: invite)", s.InviteEvent),
+    ("events.<id> (type: join)", s.JoinEvent), ("events.<id> (type: leave)", s.LeaveEvent),
+    ("events.<id> (type: government_change)", s.GovernmentChangeEvent),
+    ("events.<id> (type: policy_change)", s.PolicyChangeEvent),
+    ("events.<id> (type: rule_change)", s.RuleChangeEvent),
+    ("expect.<id> (type: membership)", s.MembershipExpect),
+    ("expect.<id> (type: policy)", s.PolicyExpect), ("expect.<id> (type: tariff)", s.TariffExpect),
+    ("expect.<id> (type: threat_outcome)", s.ThreatOutcomeExpect),
+    ("expect.<id> (type: tilt)", s.TiltExpect),
+]
+
+INTRO = """\
+# Scenario format reference
+
+Generated from the schema in `sim/scenario.py` by `geosim schema`; do not edit by hand.
+
+A scenario is a YAML 1.2 file (so `NO` stays the string "NO"). Unknown keys are errors. Money is
+in current US dollars, full units; shares are fractions in [0, 1]; rates are per year; dates are
+`YYYY-MM`. Any number may carry its source: `{value: 1.7e9, source: <id>, note: "..."}` where
+`<id>` is a key of `meta.sources`. A file may start with `extends: other.yaml`: it is merged onto
+the other file (mappings merge key by key, `key: null` deletes the inherited key, anything else
+replaces). `--set path.to.field=value` on the command line does the same for one value.
+"""
+
+
+def _type_name(ann: Any) -> str:
+    origin = typing.get_origin(ann)
+    if origin is typing.Annotated:
+        return _type_name(typing.get_args(ann)[0])
+    if origin in (typing.Union, types.UnionType):
+        return " | ".join(_type_name(a) for a in typing.get_args(ann))
+    if origin is typing.Literal:
+        return " | ".join(repr(a) for a in typing.get_args(ann))
+    if origin in (list, tuple):
+        args = [a for a in typing.get_args(ann) if a is not Ellipsis]
+        return f"{origin.__name__}[{', '.join(_type_name(a) for a in args)}]"
+    if origin is dict:
+        k, v = typing.get_args(ann)
+        return f"map {_type_name(k)} -> {_type_name(v)}"
+    if ann is type(None):
+        return "null"
+    if isinstance(ann, type):
+        return ann.__name__
+    return str(ann)
+
+
+def _default(field: Any) -> str:
+    if field.is_required():
+        return "**required**"
+    d = field.default
+    if d is PydanticUndefined:
+        return ""
+    if isinstance(d, BaseModel):
+        return "(section defaults)"
+    return f"`{d!r}`"
+
+
+def scenario_reference() -> str:
+    """The whole reference as Markdown."""
+    parts = [INTRO]
+    for title, model in SECTIONS:
+        parts.append(f"\n## `{title}`\n\n{(model.__doc__ or '').strip()}\n")
+        parts.append("| field | type | default | meaning |\n|---|---|---|---|")
+        for name, field in model.model_fields.items():
+            if name == "type":
+                continue
+            desc = (field.description or "").replace("\n", " ").replace("|", "\\|")
+            typ = _type_name(field.annotation).replace("|", "\\|")
+            parts.append(f"| `{name}` | {typ} | {_default(field)} | {desc} |")
+    return "\n".join(parts) + "\n"

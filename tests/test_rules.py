@@ -1,0 +1,239 @@
+"""Unit and property tests for the pure rule functions (no Mesa involved)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from sim import rules
+from sim.scenario import AlignmentRules, BlocRules, InvestmentRules, ThreatRules, TradeRules
+
+TR, IR, THR, BR, AR = TradeRules(), InvestmentRules(), ThreatRules(), BlocRules(), AlignmentRules()
+
+finite = st.floats(min_value=0.0, max_value=1e12, allow_nan=False)
+unit = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
+
+
+def matrix(n: int, k: int, elements: st.SearchStrategy[float] = finite) -> st.SearchStrategy:
+    return arrays(np.float64, (n, k), elements=elements)
+
+
+# ----------------------------------------------------------------------------- trade
+
+
+def test_tariff_shock_uses_short_run_elasticity() -> None:
+    m = rules.tariff_shock(np.ones(1), np.zeros(1), np.full(1, 1.0), TR)
+    assert m[0] == pytest.approx(2.0 ** -TR.elasticity_short)
+    back = rules.tariff_shock(m, np.full(1, 1.0), np.zeros(1), TR)
+    assert back[0] == pytest.approx(1.0)
+
+
+def test_tariff_adjust_converges_to_long_run() -> None:
+    m = np.ones(1)
+    rate = np.full(1, 0.25)
+    for _ in range(12 * 100):
+        m = rules.tariff_adjust(m, rate, TR, 1 / 12)
+    assert m[0] == pytest.approx(1.25 ** -TR.elasticity_long, rel=1e-6)
+
+
+def test_diversion_moves_lost_exports_to_the_other_power() -> None:
+    base = np.array([[100.0, 50.0]])
+    mult = np.array([[0.5, 1.0]])
+    x = rules.exports_with_tariffs(base, mult, diversion=0.4)
+    assert x[0, 0] == pytest.approx(50.0)
+    assert x[0, 1] == pytest.approx(50.0 + 0.4 * 50.0)
+
+
+@given(matrix(5, 3), arrays(np.float64, (5, 3), elements=st.floats(0.05, 1.0)), unit)
+def test_diversion_never_creates_more_than_was_lost(base, mult, diversion) -> None:
+    x = rules.exports_with_tariffs(base, mult, diversion)
+    lost = (base * (1 - mult)).sum(axis=1)
+    gained = (x - base * mult).sum(axis=1)
+    assert np.all(gained <= diversion * lost + 1e-6 * (1 + base.sum(axis=1)))
+    assert np.all(x >= -1e-9)
+
+
+@given(matrix(4, 2, st.floats(1.0, 1e11)), matrix(4, 2, unit))
+def test_follow_alignment_keeps_totals_without_growth(flows, affinity) -> None:
+    out = rules.follow_alignment(flows, affinity, np.zeros(2), pull=0.05, dt=1 / 12)
+    np.testing.assert_allclose(out.sum(axis=1), flows.sum(axis=1), rtol=1e-9)
+
+
+def test_follow_alignment_shifts_toward_the_aligned_power() -> None:
+    flows = np.array([[50.0, 50.0]])
+    out = rules.follow_alignment(flows, np.array([[0.2, 0.8]]), np.zeros(2), 0.5, 1.0)
+    assert out[0, 1] > 50.0 > out[0, 0]
+
+
+def test_follow_alignment_keeps_unknown_ties_unknown() -> None:
+    flows = np.array([[50.0, np.nan]])
+    out = rules.follow_alignment(flows, np.array([[0.2, 0.8]]), np.zeros(2), 0.5, 1.0)
+    assert np.isnan(out[0, 1]) and np.isfinite(out[0, 0])
+
+
+# ----------------------------------------------------------------------------- investment
+
+
+@given(
+    arrays(np.float64, 6, elements=st.one_of(finite, st.just(np.nan))),
+    arrays(np.float64, 6, elements=st.floats(1e8, 1e13)),
+    arrays(np.float64, 6, elements=unit),
+    arrays(np.float64, 6, elements=st.floats(0.0, 2.0)),
+)
+def test_allocation_weights_are_a_distribution(stock, gdp, affinity, ties) -> None:
+    w = rules.allocation_weights(stock, gdp, affinity, ties, IR)
+    assert np.all(w >= 0)
+    assert w.sum() == pytest.approx(1.0)
+
+
+def test_allocation_favours_aligned_bloc_members_with_stock() -> None:
+    gdp = np.array([1e11, 1e11])
+    base = rules.allocation_weights(np.array([1e9, 1e9]), gdp, np.array([0.5, 0.5]),
+                                    np.zeros(2), IR)
+    assert base[0] == pytest.approx(0.5)
+    aligned = rules.allocation_weights(np.array([1e9, 1e9]), gdp, np.array([0.8, 0.5]),
+                                       np.zeros(2), IR)
+    member = rules.allocation_weights(np.array([1e9, 1e9]), gdp, np.array([0.5, 0.5]),
+                                      np.array([1.0, 0.0]), IR)
+    stock = rules.allocation_weights(np.array([5e9, 1e9]), gdp, np.array([0.5, 0.5]),
+                                     np.zeros(2), IR)
+    assert aligned[0] > 0.5 and member[0] > 0.5 and stock[0] > 0.5
+
+
+def test_amortise_halves_debt_in_amortisation_years_ln2() -> None:
+    d = rules.amortise(np.array([100.0]), IR, IR.amortisation_years * np.log(2))
+    assert d[0] == pytest.approx(50.0)
+
+
+# ----------------------------------------------------------------------------- alignment
+
+
+def test_shares_even_split_for_zero_rows_and_mask_for_unknown() -> None:
+    s, known = rules.shares(np.array([[0.0, 0.0], [1.0, 3.0], [np.nan, 2.0]]))
+    np.testing.assert_allclose(s[0], [0.5, 0.5])
+    np.testing.assert_allclose(s[1], [0.25, 0.75])
+    assert known.tolist() == [True, True, False]
+
+
+def test_trade_tie_uses_whichever_side_is_known() -> None:
+    exports = np.array([[10.0, np.nan]])
+    imports = np.array([[1.0, 3.0]])
+    s, known = rules.trade_tie(exports, imports)
+    np.testing.assert_allclose(s[0], [0.25, 0.75])
+    assert known[0]
+
+
+def test_debt_tie_blends_by_intensity() -> None:
+    debt = np.array([[0.0, 5.0], [0.0, 50.0]])
+    gdp = np.array([100.0, 100.0])
+    s, _ = rules.debt_tie(debt, gdp, half_saturation=0.05)
+    # 5% of GDP is the half-saturation point: half-way from 0.5 to 1.0.
+    assert s[0, 1] == pytest.approx(0.75)
+    assert s[1, 1] > s[0, 1]
+
+
+def test_target_affinity_ignores_unknown_ties() -> None:
+    a = np.array([[0.0, 1.0]])
+    b = np.array([[1.0, 0.0]])
+    t = rules.target_affinity([(0.5, a, np.array([True])), (0.5, b, np.array([False]))])
+    np.testing.assert_allclose(t[0], [0.0, 1.0])
+
+
+@given(matrix(5, 2, unit), matrix(5, 2, unit), arrays(np.float64, (5, 2),
+       elements=st.floats(-4, 4)))
+def test_alignment_step_stays_in_unit_interval(a, target, z) -> None:
+    out = rules.alignment_step(a, target, AR, 1 / 12, z)
+    assert np.all((out >= 0) & (out <= 1))
+
+
+def test_alignment_step_moves_toward_target_without_noise() -> None:
+    p = AlignmentRules(noise=0.0, rate=1.0)
+    out = rules.alignment_step(np.array([[0.2, 0.8]]), np.array([[0.6, 0.4]]), p, 1.0,
+                               np.zeros((1, 2)))
+    np.testing.assert_allclose(out, [[0.2 + 0.4 * (1 - np.exp(-1)), 0.8 - 0.4 * (1 - np.exp(-1))]])
+
+
+def test_neighbour_mean_and_peers() -> None:
+    a = np.array([[0.0, 1.0], [1.0, 0.0], [0.5, 0.5]])
+    src, dst = np.array([0, 1]), np.array([1, 0])
+    peer, has = rules.neighbour_mean(a, src, dst)
+    np.testing.assert_allclose(peer[0], [1.0, 0.0])
+    assert has.tolist() == [True, True, False]
+    blended = rules.with_peers(a, peer, has, AlignmentRules(peer_weight=0.5))
+    np.testing.assert_allclose(blended[0], [0.5, 0.5])
+    np.testing.assert_allclose(blended[2], a[2])
+
+
+@given(matrix(3, 2, unit))
+def test_tilt_is_in_minus_one_one(a) -> None:
+    t = rules.tilt(a, 0, 1)
+    assert np.all((t >= -1) & (t <= 1))
+
+
+# ----------------------------------------------------------------------------- threats
+
+
+def test_tariff_exposure_matches_formula() -> None:
+    e = rules.tariff_exposure(37e9, 2.17e12, 1.0, 0.76)
+    assert e == pytest.approx(37e9 / 2.17e12 * (1 - 2.0**-0.76))
+    assert rules.tariff_exposure(float("nan"), 1e12, 1.0, 0.76) == 0.0
+
+
+def test_cost_of_defying_adds_debt_leverage() -> None:
+    assert rules.cost_of_defying(0.01, 0.0, 0.5, THR) == pytest.approx(0.005)
+    with_debt = rules.cost_of_defying(0.01, 0.04, 0.5, THR)
+    assert with_debt == pytest.approx(0.5 * (0.01 + THR.debt_leverage * 0.04))
+
+
+def test_comply_probability_edges_and_symmetry() -> None:
+    assert rules.comply_probability(0.01, 0.01, THR) == pytest.approx(0.5)
+    assert rules.comply_probability(0.0, 0.01, THR) == 0.0
+    assert rules.comply_probability(0.01, 0.0, THR) == 1.0
+    hi = rules.comply_probability(0.04, 0.01, THR)
+    assert hi == pytest.approx(1 / (1 + 0.25**THR.sharpness))
+
+
+@given(st.floats(1e-6, 1.0), st.floats(1e-6, 1.0), st.floats(1e-6, 1.0))
+def test_comply_probability_increases_with_cost_of_defying(c, d1, d2) -> None:
+    lo, hi = sorted((d1, d2))
+    assert rules.comply_probability(lo, c, THR) <= rules.comply_probability(hi, c, THR)
+
+
+def test_reputation_falls_on_back_down_and_rises_on_enforcement() -> None:
+    assert rules.reputation_after(1.0, False, THR) == pytest.approx(1 - THR.reputation_loss)
+    r = rules.reputation_after(0.5, True, THR)
+    assert 0.5 < r <= 1.0
+
+
+@given(st.floats(0, 1), st.booleans())
+def test_reputation_stays_in_unit_interval(r, carried) -> None:
+    assert 0.0 <= rules.reputation_after(r, carried, THR) <= 1.0
+
+
+# ----------------------------------------------------------------------------- blocs
+
+
+def test_bloc_utility_weights() -> None:
+    u = rules.bloc_utility(np.array([0.8]), np.array([0.2]), np.array([0.7]), np.array([0.01]),
+                           2, BR)
+    expected = BR.weight_alignment * 0.6 + BR.weight_economy * 0.2 - BR.weight_threat * 0.01
+    assert u[0] == pytest.approx(expected)
+
+
+@settings(max_examples=50)
+@given(st.floats(-2, 2), st.floats(-2, 2))
+def test_switch_probability_is_monotone(g1, g2) -> None:
+    lo, hi = sorted((g1, g2))
+    p = rules.switch_probability(np.array([lo, hi]), BR)
+    assert 0 <= p[0] <= p[1] <= 1
+
+
+def test_switch_probability_at_hurdle_is_half() -> None:
+    assert rules.switch_probability(np.array([BR.switching_cost]), BR)[0] == pytest.approx(0.5)
+
+
+def test_review_probability_matches_rate() -> None:
+    assert rules.review_probability(BR, 1.0) == pytest.approx(1 - np.exp(-1 / BR.review_years))
