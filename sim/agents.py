@@ -78,12 +78,12 @@ class State(mesa.Agent):  # type: ignore[misc]
         })
 
     def consider_invitation(self, bloc: int) -> Choice:
-        """Accept an invitation if membership clears the switching cost (stochastically)."""
+        """Accept an invitation unless the bloc's value to it has fallen since the start."""
         m = self.model
-        gain = float(m.bloc_utilities(bloc)[self.idx])
-        prob = float(rules.switch_probability(np.asarray(gain), m.rules.blocs))
+        change = float(m.bloc_change(bloc)[self.idx])
+        prob = float(rules.accept_probability(np.asarray(change), m.rules.blocs))
         draw = float(m.rng.random())
-        return Choice(rules.decide(prob, draw), prob, draw, {"utility": gain})
+        return Choice(rules.decide(prob, draw), prob, draw, {"utility_change": change})
 
 
 class GreatPower(mesa.Agent):  # type: ignore[misc]

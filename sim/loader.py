@@ -38,8 +38,10 @@ SECTIONS = ("meta", "time", "powers", "states", "blocs", "rules", "events", "exp
 
 _STD = "tag:yaml.org,2002:"
 _ALLOWED_TAGS = {
-    _STD + t for t in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")
+    _STD + t
+    for t in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp", "merge", "value")
 }
+"""Core tags; `merge` (`<<`) and `value` (`=`) are read as plain strings (merge keys refused)."""
 _SOURCED_KEYS = frozenset({"value", "source", "note"})
 
 
@@ -95,12 +97,18 @@ def _scalar(node: ScalarNode) -> Any:
     if tag == _STD + "null":
         return None
     if tag == _STD + "bool":
+        if text.lower() not in ("true", "false"):
+            raise ValueError("a boolean (true or false)")
         return text.lower() == "true"
     if tag == _STD + "int":
         t = text.replace("_", "")
-        if t.lower().startswith(("0o", "-0o", "+0o")):
-            return int(t.replace("0o", "").replace("0O", ""), 8)
-        return int(t, 0) if t.lower().startswith(("0x", "-0x", "+0x")) else int(t)
+        base = {"0x": 16, "0o": 8, "0b": 2}.get(t.lstrip("+-")[:2].lower(), 10)
+        if base != 10:  # `0o17`, `-0x1F`, `0b101`: drop the prefix, keep the sign
+            t = t[: len(t) - len(t.lstrip("+-"))] + t.lstrip("+-")[2:]
+        try:
+            return int(t, base)
+        except ValueError:
+            raise ValueError("an integer") from None
     if tag == _STD + "float":
         t = text.replace("_", "").lower()
         if t in (".nan",):
@@ -109,7 +117,10 @@ def _scalar(node: ScalarNode) -> Any:
             return math.inf
         if t == "-.inf":
             return -math.inf
-        return float(t)
+        try:
+            return float(t)
+        except ValueError:
+            raise ValueError("a number") from None
     return str(text)  # str and timestamp: dates stay text, validated by the schema
 
 
@@ -142,7 +153,11 @@ class _Converter:
             self.fail(node, path, f"tag {tag} is not allowed (nothing in a scenario runs)")
             return None
         if isinstance(node, ScalarNode):
-            return _scalar(node)
+            try:
+                return _scalar(node)
+            except ValueError as exc:  # `+_`, `!!int abc`: resolved or tagged but not readable
+                self.fail(node, path, f"cannot read {node.value!r} as {exc}")
+                return None
         if isinstance(node, SequenceNode):
             return [self.convert(item, (*path, i)) for i, item in enumerate(node.value)]
         if isinstance(node, MappingNode):
@@ -151,7 +166,7 @@ class _Converter:
                 if not isinstance(knode, ScalarNode) or knode.tag not in _ALLOWED_TAGS:
                     self.fail(knode, path, "mapping keys must be plain scalars")
                     continue
-                key = str(_scalar(knode)) if knode.tag != _STD + "null" else "null"
+                key = str(knode.value)  # as written: `true:` stays "true", `0x1F:` "0x1F"
                 if key == "<<":
                     self.fail(knode, path, "merge keys (<<) are not supported; use `extends`")
                     continue

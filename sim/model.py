@@ -139,6 +139,9 @@ class GeoModel(mesa.Model):  # type: ignore[misc]
 
         self.ties = self.compute_ties()
         self.affinity = self._initial_affinity()
+        # Initial memberships are taken as revealed choices: states react to changes in
+        # what a bloc is worth to them, not to its level (which the model cannot explain).
+        self.bloc_u0 = [self.bloc_utilities(x) for x in range(len(self.blocs))]
 
         # Imported here so metrics can depend on the model's public attributes only.
         from sim.metrics import Recorder
@@ -211,6 +214,10 @@ class GeoModel(mesa.Model):  # type: ignore[misc]
             num += np.where(known, comp[:, power], 0.0)
             den += known
         return np.where(den > 0, num / np.maximum(den, 1), 1.0 / self.n_powers)
+
+    def bloc_change(self, x: int) -> F:
+        """Change in the value of bloc `x` to each state since the start."""
+        return np.asarray(self.bloc_utilities(x) - self.bloc_u0[x])
 
     def bloc_utilities(self, x: int) -> F:
         """Value to each state of being in bloc `x` (see rules.bloc_utility)."""
@@ -360,17 +367,17 @@ class GeoModel(mesa.Model):  # type: ignore[misc]
             draws = self.rng.random(self.n_states)
             if not reviewed.any():
                 continue
-            utility = self.bloc_utilities(x)
+            change = self.bloc_change(x)
             inside = b.status != NONE
-            p_leave = rules.switch_probability(-utility, pr)
-            p_join = rules.switch_probability(utility, pr)
+            p_leave = rules.switch_probability(-change, pr)
+            p_join = rules.switch_probability(change, pr)
             for i in np.flatnonzero(reviewed):
                 if inside[i] and draws[i] < p_leave[i]:
-                    self.set_status(b, int(i), NONE, "left", utility=float(utility[i]),
-                                    p=float(p_leave[i]))
+                    self.set_status(b, int(i), NONE, "left", utility_change=float(change[i]),
+                                    p=float(p_leave[i]), draw=float(draws[i]))
                 elif not inside[i] and b.open and draws[i] < p_join[i]:
-                    self.set_status(b, int(i), MEMBER, "joined", utility=float(utility[i]),
-                                    p=float(p_join[i]))
+                    self.set_status(b, int(i), MEMBER, "joined", utility_change=float(change[i]),
+                                    p=float(p_join[i]), draw=float(draws[i]))
 
     def alignment_step(self) -> None:
         """Step 8: affinities move toward ties + coercion, blended with neighbours; memories decay."""

@@ -319,8 +319,10 @@ def save_figure(fig: Figure, out: Path, stem: str, formats: Sequence[str]) -> li
         # fixed id salt with no timestamp makes equal figures give equal bytes.
         tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         try:
-            rc = {"svg.fonttype": "none", "svg.hashsalt": "geosim", "pdf.fonttype": 42}
-            with mpl.rc_context(rc), tmp.open("wb") as fh:
+            rc = mpl.rc_context(
+                {"svg.fonttype": "none", "svg.hashsalt": "geosim", "pdf.fonttype": 42}
+            )
+            with rc, tmp.open("wb") as fh:
                 fig.savefig(fh, format=fmt, dpi=DPI, metadata=_NO_DATE.get(fmt, {}))
             os.replace(tmp, target)
         except BaseException:
@@ -502,12 +504,8 @@ def _alignment_figure(
         strip = fig.add_axes((LEFT_IN / WIDTH_IN, strip_bottom, w, strip_h_in / height), sharex=ax)
         _draw_strip(strip, marks, rows, n_rows, colours)
 
-    what = "Tilt between" if variable == "tilt" else variable
-    head = title or (
-        f"{scenario.meta.name}: {what} {powers[0]} and {powers[1]}"
-        if variable == "tilt"
-        else f"{scenario.meta.name}: {what}"
-    )
+    what = f"tilt between {powers[0]} and {powers[1]}" if variable == "tilt" else ylabel
+    head = title or f"{scenario.meta.name}: {what}"
     fig.text(
         LEFT_IN / WIDTH_IN,
         1 - 0.16 / height,

@@ -258,8 +258,21 @@ def bloc_utility(
 
 
 def switch_probability(gain: F, p: BlocRules) -> F:
-    """P(switch | review) = logistic(sharpness * (gain - switching_cost))."""
+    """P(switch | review) = logistic(sharpness * (gain - switching_cost)).
+
+    The model passes the change of a bloc's value since the start as the gain (joining) or its
+    negative (leaving): initial memberships are taken as revealed choices.
+    """
     return logistic(p.sharpness * (gain - p.switching_cost))
+
+
+def accept_probability(change: F, p: BlocRules) -> F:
+    """P(accept an invitation) = logistic(sharpness * (change + switching_cost)).
+
+    Invitations answer applications, so a state accepts unless the bloc's value to it has
+    fallen by more than the switching cost.
+    """
+    return logistic(p.sharpness * (change + p.switching_cost))
 
 
 def review_probability(p: BlocRules, dt: float) -> float:
