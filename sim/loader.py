@@ -31,6 +31,9 @@ MAX_BYTES = 5_000_000
 MAX_NODES = 200_000
 """Refuse documents with more nodes than this (a guard against pathological input)."""
 
+MAX_DEPTH = 50
+"""Refuse values nested deeper than this (a scenario needs fewer than ten levels)."""
+
 MAX_EXTENDS_DEPTH = 8
 
 SECTIONS = ("meta", "time", "powers", "states", "blocs", "rules", "events", "expect")
@@ -145,6 +148,9 @@ class _Converter:
         if self.count > MAX_NODES:
             raise _TooBig
         self.positions[path] = self.pos(node)
+        if len(path) > MAX_DEPTH:
+            self.fail(node, (), f"values are nested more than {MAX_DEPTH} levels deep")
+            raise _TooBig
         if getattr(node, "anchor", None):
             self.fail(node, path, "YAML anchors and aliases are not supported; use `extends`")
             return None
@@ -197,7 +203,7 @@ def parse_yaml_text(text: str, file: str) -> tuple[Any, dict[Key, Position]]:
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
-        what = exc.problem or exc.context or "invalid YAML"
+        what = (exc.problem or exc.context or "invalid YAML").removeprefix("but ")
         ctx = exc.context_mark
         if exc.problem and exc.context and ctx is not None and ctx.line + 1 != line:
             what += f" ({exc.context} at line {ctx.line + 1}, column {ctx.column + 1})"
@@ -206,12 +212,17 @@ def parse_yaml_text(text: str, file: str) -> tuple[Any, dict[Key, Position]]:
         raise ScenarioError([Problem(file, line, col, "", f"not valid YAML: {what}")]) from None
     except YAMLError as exc:
         raise ScenarioError([Problem(file, 0, 0, "", f"not valid YAML: {exc}")]) from None
+    except RecursionError:
+        msg = f"values are nested too deeply (a scenario needs at most {MAX_DEPTH} levels)"
+        raise ScenarioError([Problem(file, 1, 1, "", msg)]) from None
     if root is None:
         raise ScenarioError([Problem(file, 1, 1, "", "the file is empty; expected a mapping")])
     conv = _Converter(file)
     try:
         data = conv.convert(root, ())
     except _TooBig:
+        if conv.count <= MAX_NODES:  # too deep: the problem is recorded at the deep node
+            raise ScenarioError(conv.problems[-1:]) from None
         msg = f"document has more than {MAX_NODES} nodes; refusing to read it"
         raise ScenarioError([Problem(file, 1, 1, "", msg)]) from None
     if conv.problems:

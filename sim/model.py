@@ -544,7 +544,7 @@ class GeoModel(mesa.Model):  # type: ignore[misc]
             i, j = si[ev.state], pi[ev.power]
             stock = self.fdi if ev.kind == "fdi" else self.debt
             stock[i, j] = np.nansum([stock[i, j], ev.amount])
-            self.note("pledge", ev.power, ev.state, event=eid, kind=ev.kind, amount=ev.amount)
+            self.note("pledge", ev.power, ev.state, event=eid, capital=ev.kind, amount=ev.amount)
         elif isinstance(ev, InviteEvent):
             x = self.bloc_index[ev.bloc]
             i = si[ev.state]

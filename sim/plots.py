@@ -301,18 +301,28 @@ def _variable_label(variable: str, powers: tuple[str, str]) -> tuple[str, float]
 # --------------------------------------------------------------------------- saving
 
 
-def save_figure(fig: Figure, out: Path, stem: str, formats: Sequence[str]) -> list[Path]:
-    """Write `fig` as `out/<stem>.<fmt>` for each format, each via a temporary file and rename."""
-    supported = fig.canvas.get_supported_filetypes()
+def check_formats(formats: Sequence[str]) -> list[str]:
+    """The formats, deduplicated; ResultsError unless matplotlib can write every one."""
+    if isinstance(formats, str):
+        formats = [formats]  # "png" alone would otherwise be read as "p", "n", "g"
+    supported = Figure().canvas.get_supported_filetypes()
     bad = [f for f in formats if f not in supported]
-    if bad:
+    if bad or not formats:
         raise ResultsError(
             f"unknown figure format {', '.join(map(repr, bad))} "
             f"(supported: {', '.join(sorted(supported))})"
+            if bad
+            else "no figure format given"
         )
+    return list(dict.fromkeys(formats))
+
+
+def save_figure(fig: Figure, out: Path, stem: str, formats: Sequence[str]) -> list[Path]:
+    """Write `fig` as `out/<stem>.<fmt>` for each format, each via a temporary file and rename."""
+    formats = check_formats(formats)
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    for fmt in dict.fromkeys(formats):
+    for fmt in formats:
         target = out / f"{stem}.{fmt}"
         # Same folder, so the rename is atomic; the pid keeps concurrent writers apart. The rc
         # settings last for this save only: SVG text stays text (searchable, editable), and a
@@ -323,7 +333,7 @@ def save_figure(fig: Figure, out: Path, stem: str, formats: Sequence[str]) -> li
                 {"svg.fonttype": "none", "svg.hashsalt": "geosim", "pdf.fonttype": 42}
             )
             with rc, tmp.open("wb") as fh:
-                fig.savefig(fh, format=fmt, dpi=DPI, metadata=_NO_DATE.get(fmt, {}))
+                fig.savefig(fh, format=fmt, dpi=DPI, metadata=_NO_DATE.get(fmt))
             os.replace(tmp, target)
         except BaseException:
             tmp.unlink(missing_ok=True)
@@ -367,6 +377,7 @@ def plot_alignment(
     `MAX_HIGHLIGHT` to draw in colour (the states the events are about, then the biggest
     movers); the others are drawn as thin grey median lines for context.
     """
+    formats = check_formats(formats)
     rf = _open(folder)
     scenario = rf.scenario()
     ts = rf.timeseries()
@@ -670,6 +681,7 @@ def plot_blocs(
     the state is a member at that date, the light part above it the share in which it is a
     partner; an empty bar means no replicate has it in the bloc.
     """
+    formats = check_formats(formats)
     rf = _open(folder)
     scenario = rf.scenario()
     ts = rf.timeseries()
