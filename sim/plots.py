@@ -16,6 +16,7 @@ Conventions shared by the figures:
 from __future__ import annotations
 
 import json
+import math
 import os
 import warnings
 from collections.abc import Iterable, Sequence
@@ -42,7 +43,7 @@ from sim.errors import ResultsError
 from sim.results import RunFolder
 from sim.scenario import Scenario
 
-__all__ = ["MARKED_KINDS", "MAX_HIGHLIGHT", "plot_alignment", "plot_blocs"]
+__all__ = ["MARKED_KINDS", "MAX_HIGHLIGHT", "plot_alignment", "plot_alignment_grid", "plot_blocs"]
 
 FloatArray = NDArray[np.float64]
 
@@ -263,7 +264,30 @@ def _colours(n: int) -> list[tuple[float, float, float, float]]:
         cols = [mpl.colormaps["tab20"](i) for i in range(20)]
         return [to_rgba(c) for c in (list(cols[0::2]) + list(cols[1::2]))[:n]]
     cmap = mpl.colormaps["turbo"]
-    return [cmap(0.05 + 0.9 * i / (n - 1)) for i in range(n)]
+    # Darkened a little so the yellows and light greens stay readable as text on white.
+    return [
+        (0.85 * r, 0.85 * g, 0.85 * b, 1.0)
+        for r, g, b, _ in (cmap(0.05 + 0.9 * i / (n - 1)) for i in range(n))
+    ]
+
+
+def _assign_colours(
+    states: list[str], ends: list[float]
+) -> dict[str, tuple[float, float, float, float]]:
+    """Colour per state; with many states, lines that end next to each other get far-apart hues.
+
+    States are ranked by where they end and rank r takes palette entry (r * k) mod n, with k
+    near 0.38 n and coprime with n, so neighbouring labels never share a shade.
+    """
+    n = len(states)
+    palette = _colours(n)
+    if n <= 10:
+        return dict(zip(states, palette, strict=True))
+    k = max(2, round(0.38 * n))
+    while math.gcd(k, n) != 1:
+        k += 1
+    rank = sorted(range(n), key=lambda i: (np.nan_to_num(ends[i], nan=-np.inf), states[i]))
+    return {states[i]: palette[(r * k) % n] for r, i in enumerate(rank)}
 
 
 def _text_width_pt(texts: Sequence[str], size: float) -> list[float]:
@@ -274,9 +298,9 @@ def _text_width_pt(texts: Sequence[str], size: float) -> list[float]:
     return [float(measure(t, prop, ismath=False)[0]) for t in texts]  # type: ignore[no-untyped-call]
 
 
-def _date_axis(ax: Axes) -> None:
+def _date_axis(ax: Axes, maxticks: int = 10) -> None:
     # matplotlib.dates has no type hints.
-    locator = mdates.AutoDateLocator(minticks=4, maxticks=10)  # type: ignore[no-untyped-call]
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=maxticks)  # type: ignore[no-untyped-call]
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
 
@@ -431,7 +455,7 @@ def _alignment_figure(
     ylabel, scale = _variable_label(variable, powers)
     lo, mid, hi = (panel.quantile(q) * scale for q in (0.1, 0.5, 0.9))
     col = {s: i for i, s in enumerate(panel.states)}
-    colours = dict(zip(chosen, _colours(len(chosen)), strict=True))
+    colours = _assign_colours(chosen, [float(mid[-1, col[s]]) for s in chosen])
     x = panel.dates
     x0, x1 = x[0], x[-1] + np.timedelta64(2, "D")
     axes_w_pt = (WIDTH_IN - LEFT_IN - RIGHT_IN) * 72
@@ -470,7 +494,7 @@ def _alignment_figure(
                 lo[:, col[s]],
                 hi[:, col[s]],
                 color=c,
-                alpha=0.18,
+                alpha=0.18 if len(chosen) <= FEW_STATES else 0.08,
                 lw=0,
                 zorder=2,
                 step="post" if step_like else None,
@@ -644,6 +668,195 @@ def _draw_strip(
             ha="right" if flip else "left",
             annotation_clip=False,
         )
+
+
+# --------------------------------------------------------------------------- small multiples
+
+GRID_PANEL_H_IN = 1.25
+GRID_GAP_IN = 0.38
+
+
+def plot_alignment_grid(
+    folder: str | Path | RunFolder,
+    out: Path | None = None,
+    states: Sequence[str] | None = None,
+    variable: str = "tilt",
+    formats: Sequence[str] = ("png", "svg"),
+    title: str | None = None,
+    columns: int = 4,
+) -> list[Path]:
+    """Draw one small panel per state (all by default), sharing axes; return the files written.
+
+    Each panel shows the state's median and 10-90% band over every other state's median in
+    light grey, and marks the state's own dated events (a legend explains the marker shapes).
+    Files are `alignment_grid.*` for tilt, `<variable>_grid.*` otherwise.
+    """
+    formats = check_formats(formats)
+    if columns < 1:
+        raise ResultsError(f"columns must be at least 1 (got {columns})")
+    rf = _open(folder)
+    scenario = rf.scenario()
+    ts = rf.timeseries()
+    _check_variable(variable, ts)
+    panel = _panel(ts, variable)
+    chosen = _check_states(states, panel.states) or panel.states
+    has_data = [s for i, s in enumerate(panel.states) if np.isfinite(panel.values[..., i]).any()]
+    chosen = [s for s in chosen if s in has_data]
+    if not chosen:
+        raise ResultsError(f"no values of {variable!r} for the states selected")
+    replicates = panel.values.shape[0]
+    marks = [m for m in marked_events(rf.events(), replicates) if m.state in chosen]
+    fig = _grid_figure(
+        panel, scenario, chosen, has_data, marks, variable, replicates, title, columns
+    )
+    stem = ("alignment" if variable == "tilt" else variable) + "_grid"
+    return save_figure(fig, Path(out) if out is not None else rf.path, stem, formats)
+
+
+def _grid_figure(
+    panel: Panel,
+    scenario: Scenario,
+    chosen: list[str],
+    context: list[str],
+    marks: list[Mark],
+    variable: str,
+    replicates: int,
+    title: str | None,
+    columns: int,
+) -> Figure:
+    powers = scenario.rules.alignment.tilt_powers
+    ylabel, scale = _variable_label(variable, powers)
+    lo, mid, hi = (panel.quantile(q) * scale for q in (0.1, 0.5, 0.9))
+    col = {s: i for i, s in enumerate(panel.states)}
+    x = panel.dates
+    ncols = min(columns, len(chosen))
+    nrows = math.ceil(len(chosen) / ncols)
+    left_in, right_in, top_in = 0.85, 0.25, 0.75
+    bottom_in = 0.75 if marks else 0.45
+    height = top_in + nrows * GRID_PANEL_H_IN + (nrows - 1) * GRID_GAP_IN + bottom_in
+    fig = Figure(figsize=(WIDTH_IN, height), dpi=DPI)
+    axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False)
+    panel_w = (WIDTH_IN - left_in - right_in) / ncols
+    fig.subplots_adjust(
+        left=left_in / WIDTH_IN,
+        right=1 - right_in / WIDTH_IN,
+        bottom=bottom_in / height,
+        top=1 - top_in / height,
+        hspace=GRID_GAP_IN / GRID_PANEL_H_IN,
+        wspace=0.18 / (panel_w - 0.18),
+    )
+    shown = [col[s] for s in context]
+    ymin = float(np.nanmin(lo[:, shown] if replicates > 1 else mid[:, shown]))
+    ymax = float(np.nanmax(hi[:, shown] if replicates > 1 else mid[:, shown]))
+    if variable == "tilt":
+        ymin, ymax = min(ymin, 0.0), max(ymax, 0.0)
+    pad = (ymax - ymin) * 0.08 or 0.05
+    line, band = "tab:blue", to_rgba("tab:blue", 0.25)
+    kinds_seen: list[str] = []
+    for n, ax in enumerate(axes.flat):
+        if n >= len(chosen):
+            ax.set_visible(False)
+            continue
+        s = chosen[n]
+        for other in context:
+            if other != s:
+                ax.plot(x, mid[:, col[other]], color="0.88", lw=0.5, zorder=1)
+        if variable == "tilt":
+            ax.axhline(0.0, color="0.45", lw=0.7, zorder=1.5)
+        if replicates > 1:
+            ax.fill_between(x, lo[:, col[s]], hi[:, col[s]], color=band, lw=0, zorder=2)
+        ax.plot(x, mid[:, col[s]], color=line, lw=1.5, zorder=3)
+        name = scenario.states[s].name if s in scenario.states else ""
+        ax.set_title(f"{s}  {name}".rstrip(), loc="left", fontsize=8.5, color=INK, pad=3)
+        stacked: dict[np.datetime64, int] = {}
+        for m in (m for m in marks if m.state == s):
+            # Event ticks sit in the room kept above the data; same-date events stack down.
+            level = stacked.get(m.date, 0)
+            stacked[m.date] = level + 1
+            ax.vlines(
+                m.date,
+                0,
+                1,
+                transform=ax.get_xaxis_transform(),
+                color="0.6",
+                lw=0.6,
+                ls=(0, (2, 2)),
+                zorder=0.5,
+            )
+            ax.plot(
+                [m.date],
+                [0.93 - 0.12 * level],
+                marker=_MARKERS[m.kind],
+                color="0.2",
+                ms=4.5,
+                mec="white",
+                mew=0.4,
+                transform=ax.get_xaxis_transform(),
+                zorder=4,
+                clip_on=False,
+            )
+            if m.kind not in kinds_seen:
+                kinds_seen.append(m.kind)
+        ax.tick_params(labelsize=7.5)
+        ax.grid(axis="y", color="0.93", lw=0.6, zorder=0)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+    per_date = pd.Series([(m.state, m.date) for m in marks]).value_counts()
+    depth = int(per_date.max()) if marks else 0
+    top_room = (0.06 + 0.14 * depth) * (ymax - ymin + 2 * pad)
+    axes[0, 0].set_ylim(ymin - pad, ymax + pad + top_room)
+    axes[0, 0].set_xlim(x[0], x[-1])
+    _date_axis(axes[0, 0], maxticks=max(3, 12 // ncols))
+    if variable == "tilt":
+        # The full direction label is too long for a small panel; the subtitle gives it whole.
+        for ax in axes[:, 0]:
+            ax.set_ylabel(f"← {powers[0]} | {powers[1]} →", fontsize=8, color=INK)
+    what = f"tilt between {powers[0]} and {powers[1]}" if variable == "tilt" else ylabel
+    fig.text(
+        left_in / WIDTH_IN,
+        1 - 0.14 / height,
+        title or f"{scenario.meta.name}: {what}",
+        fontsize=12,
+        fontweight="bold",
+        ha="left",
+        va="top",
+        color=INK,
+    )
+    band_text = "; shaded: 10th to 90th percentile" if replicates > 1 else ""
+    fig.text(
+        left_in / WIDTH_IN,
+        1 - 0.36 / height,
+        f"{ylabel}. Blue: median of {replicates} replicate{'s' if replicates > 1 else ''}"
+        f"{band_text}. Grey: the other states' medians.",
+        fontsize=8.5,
+        color=QUIET,
+        ha="left",
+        va="top",
+    )
+    if kinds_seen:
+        names = {
+            "threat": "threat received",
+            "tariff_imposed": "tariff imposed on it",
+            "left": "left a bloc",
+            "joined": "joined a bloc",
+        }
+        handles = [
+            Line2D([], [], ls="none", marker=_MARKERS[k], color="0.2", ms=5, label=names[k])
+            for k in MARKED_KINDS
+            if k in kinds_seen
+        ]
+        fig.legend(
+            handles=handles,
+            loc="lower left",
+            bbox_to_anchor=(left_in / WIDTH_IN, 0.0),
+            ncol=len(handles),
+            fontsize=8,
+            frameon=False,
+            title="Events in at least half of the replicates:",
+            title_fontsize=8,
+            alignment="left",
+        )
+    return fig
 
 
 # --------------------------------------------------------------------------- blocs

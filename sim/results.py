@@ -119,10 +119,11 @@ def write_run(
     tmp.mkdir(parents=True)
     try:
         write_tables(result, tmp)
-        if extra is not None:
-            extra(tmp)
         manifest = build_manifest(result, loaded, command, tmp)
-        atomic_write_text(tmp / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True))
+        # No sort_keys: mapping order in the scenario is meaningful (it fixes agent order).
+        atomic_write_text(tmp / "manifest.json", json.dumps(manifest, indent=2))
+        if extra is not None:
+            extra(tmp)  # plots read the finished tables and manifest, like any reader
         os.replace(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -1,0 +1,134 @@
+"""End-to-end: the `geosim` command as a user runs it, and the results folders it writes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from sim.cli import main
+from sim.errors import ResultsError
+from sim.results import DATA_FILES, RunFolder, sha256, write_run
+from sim.run import run
+from sim.scenario import load_scenario
+
+
+def geosim(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "sim", *args], cwd=cwd, capture_output=True, text=True,
+        timeout=300, check=False,
+    )
+
+
+def only_run(root: Path) -> Path:
+    runs = [p for p in (root).glob("*/*") if p.is_dir()]
+    assert len(runs) == 1, runs
+    return runs[0]
+
+
+def test_run_builtin_baseline_end_to_end(tmp_path: Path) -> None:
+    proc = geosim("run", "--replicates", "3", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    folder = only_run(tmp_path / "results")
+    assert folder.parent.name == "latam_2025"
+    names = {p.name for p in folder.iterdir()}
+    assert set(DATA_FILES) | {"manifest.json", "alignment.png", "alignment.svg"} <= names
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["replicates"] == 3 and len(manifest["seeds"]) == 3
+    assert manifest["root_seed"] == 20250218
+    assert {"mesa", "numpy", "python"} <= set(manifest["versions"])
+    assert manifest["resolved_scenario"]["meta"]["name"] == "latam_2025"
+    assert "results:" in proc.stdout and "pan_leaves_bri" in proc.stdout
+    assert not list((tmp_path / "results" / "latam_2025").glob(".*partial"))
+
+
+def test_same_seed_gives_identical_files_and_reproduce_confirms(tmp_path: Path) -> None:
+    for name in ("a", "b"):
+        r = CliRunner().invoke(main, ["run", "--seed", "7", "-n", "2", "--no-plot", "--name",
+                                      name, "--out", str(tmp_path), "--quiet"])
+        assert r.exit_code == 0, r.output
+    a, b = tmp_path / "latam_2025" / "a", tmp_path / "latam_2025" / "b"
+    for f in DATA_FILES:
+        assert sha256(a / f) == sha256(b / f), f
+    r = CliRunner().invoke(main, ["reproduce", str(a)])
+    assert r.exit_code == 0, r.output
+    assert "reproduced byte for byte" in r.output
+
+
+def test_overrides_are_logged_and_recorded(tmp_path: Path) -> None:
+    r = CliRunner().invoke(main, ["run", "--set", "rules.threats.credibility=0.5", "--no-plot",
+                                  "--out", str(tmp_path), "--name", "x"])
+    assert r.exit_code == 0, r.output
+    assert "override rules.threats.credibility: None -> 0.5" in r.output
+    m = RunFolder.open(tmp_path / "latam_2025" / "x").manifest
+    assert m["overrides"] == [{"path": "rules.threats.credibility", "old": None, "new": 0.5}]
+    assert m["resolved_scenario"]["rules"]["threats"]["credibility"] == 0.5
+
+
+def test_counterfactual_file_runs(tmp_path: Path) -> None:
+    r = CliRunner().invoke(main, ["run", "scenarios/counterfactual_brics_tariff_imposed.yaml",
+                                  "--no-plot", "--out", str(tmp_path), "-q"],
+                           catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "counterfactual_brics_tariff_imposed").is_dir()
+
+
+def test_check_passes_baseline_and_fails_when_expectations_break() -> None:
+    ok = CliRunner().invoke(main, ["check", "-n", "20"])
+    assert ok.exit_code == 0, ok.output
+    assert "9/9 expectations met" in ok.output
+    broken = CliRunner().invoke(main, ["check", "-n", "5", "--set", "rules.threats.sharpness=0.01"])
+    assert broken.exit_code == 1, broken.output
+    assert "FAIL" in broken.output
+
+
+def test_validate_sources_schema_list() -> None:
+    r = CliRunner().invoke(main, ["validate", "scenarios/latam_2025.yaml"])
+    assert r.exit_code == 0 and "ok:" in r.output
+    r = CliRunner().invoke(main, ["sources", "latam_2025"])
+    assert r.exit_code == 0 and "states.BOL.debt.CHN" in r.output and "article" in r.output
+    r = CliRunner().invoke(main, ["schema"])
+    assert r.exit_code == 0 and "## `rules.threats`" in r.output
+    r = CliRunner().invoke(main, ["list"])
+    assert "latam_2025" in r.output
+
+
+def test_plot_command_writes_figures(tmp_path: Path) -> None:
+    r = CliRunner().invoke(main, ["run", "-n", "2", "--no-plot", "--out", str(tmp_path),
+                                  "--name", "p"])
+    assert r.exit_code == 0, r.output
+    folder = tmp_path / "latam_2025" / "p"
+    r = CliRunner().invoke(main, ["plot", str(folder), "--states", "BOL,PAN,BRA",
+                                  "--format", "png", "--out", str(tmp_path / "fig")])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "fig" / "alignment.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    r = CliRunner().invoke(main, ["plot", str(tmp_path / "nope")])
+    assert r.exit_code == 2 and "error" in r.output
+
+
+def test_failed_write_leaves_no_folder(tmp_path: Path) -> None:
+    loaded = load_scenario("latam_2025")
+    result = run(loaded, replicates=1)
+
+    def boom(_: Path) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        write_run(result, loaded, tmp_path, folder_name="half", extra=boom)
+    assert not any((tmp_path / "latam_2025").iterdir())
+    write_run(result, loaded, tmp_path, folder_name="whole")
+    with pytest.raises(ResultsError):
+        write_run(result, loaded, tmp_path, folder_name="whole")
+
+
+def test_library_api_returns_dataframes() -> None:
+    import sim
+
+    loaded = sim.load_scenario("latam_2025", ["rules.alignment.noise=0"])
+    r = sim.run(loaded, seed=1, replicates=2)
+    assert {"date", "state", "variable", "value"} <= set(r.timeseries.columns)
+    assert r.expectations()["passed"].all()

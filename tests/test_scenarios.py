@@ -1,0 +1,101 @@
+"""The shipped scenarios: the baseline reproduces the article; counterfactuals move the right way."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.run import RunResult, run
+from sim.scenario import builtin_scenarios_dir, load_scenario
+
+GOLDEN = Path(__file__).parent / "golden" / "latam_2025_seed1.csv"
+N = 20
+
+
+@cache
+def result(name: str, replicates: int = N) -> RunResult:
+    return run(load_scenario(name), replicates=replicates)
+
+
+def final(r: RunResult, state: str, variable: str) -> pd.Series:
+    ts = r.timeseries
+    last = ts["step"].max()
+    sel = ts[(ts["state"] == state) & (ts["variable"] == variable) & (ts["step"] == last)]
+    return sel.set_index("replicate")["value"]
+
+
+def test_every_shipped_scenario_loads() -> None:
+    files = sorted(builtin_scenarios_dir().glob("*.yaml"))
+    assert len(files) >= 4
+    for f in files:
+        load_scenario(f)
+
+
+def test_baseline_reproduces_the_article() -> None:
+    table = result("latam_2025").expectations()
+    failed = table.loc[~table["passed"], ["expectation", "share", "required"]]
+    assert failed.empty, f"expectations not met:\n{failed}"
+    assert set(table["expectation"]) >= {
+        "pan_leaves_bri", "bra_drops_common_currency", "bra_stays_in_brics",
+        "no_tariff_on_brazil", "mexico_complies", "colombia_complies",
+        "bolivia_stays_brics_partner", "bolivia_tilts_to_china",
+    }
+
+
+def test_baseline_uses_the_articles_numbers() -> None:
+    s = load_scenario("latam_2025").scenario
+    assert s.states["BOL"].debt["CHN"] == 1.7e9
+    assert s.states["BOL"].fdi == {"USA": 4.3e8, "CHN": 6.0e9}
+    assert s.states["BRA"].exports["USA"] == 3.7e10
+    assert s.states["BRA"].exports["CHN"] - s.states["BRA"].exports["USA"] == pytest.approx(
+        6.73e10)  # "nearly $70 billion more"
+    assert s.powers["USA"].policies["brics_dedollarisation"].tariff == 1.0
+    assert "BOL" in [e.state for e in s.events.values() if e.type == "join"]
+
+
+def test_counterfactuals_extend_the_baseline() -> None:
+    for name in ("counterfactual_brics_tariff_imposed", "counterfactual_no_us_pressure",
+                 "counterfactual_china_doubles_lending"):
+        loaded = load_scenario(name)
+        assert loaded.files[-1].endswith("latam_2025.yaml")
+        assert loaded.scenario.meta.name == name
+
+
+def test_without_us_pressure_panama_stays_in_the_bri() -> None:
+    base = final(result("latam_2025"), "PAN", "bloc.BRI")
+    calm = final(result("counterfactual_no_us_pressure"), "PAN", "bloc.BRI")
+    assert (base == 0).mean() >= 0.8
+    assert (calm == 2).mean() >= 0.8
+    assert final(result("counterfactual_no_us_pressure"), "PAN", "tilt").median() > final(
+        result("latam_2025"), "PAN", "tilt").median()
+
+
+def test_carrying_out_the_brics_tariff_pushes_brazil_toward_china() -> None:
+    base, hit = result("latam_2025"), result("counterfactual_brics_tariff_imposed")
+    assert final(hit, "BRA", "tariff.USA").eq(1.0).all()
+    assert final(hit, "BRA", "exports.USA").median() < 0.5 * final(base, "BRA", "exports.USA").median()
+    assert final(hit, "BRA", "exports.CHN").median() > final(base, "BRA", "exports.CHN").median()
+    assert final(hit, "BRA", "tilt").median() > final(base, "BRA", "tilt").median() + 0.02
+
+
+def test_doubling_chinese_lending_raises_debt_and_tilt() -> None:
+    base, more = result("latam_2025"), result("counterfactual_china_doubles_lending")
+    states = ["ARG", "ECU", "VEN", "BOL", "BRA"]
+    for st in states:
+        assert final(more, st, "debt.CHN").median() > final(base, st, "debt.CHN").median()
+    shift = [final(more, st, "tilt").median() - final(base, st, "tilt").median() for st in states]
+    assert np.mean(shift) > 0
+
+
+def test_golden_single_run() -> None:
+    """Pin one replicate of the baseline; regenerate with `python tests/golden/regen.py`."""
+    r = result("latam_2025", 1)
+    got = r.summary[["state", "tilt_start", "tilt_end"]].reset_index(drop=True)
+    want = pd.read_csv(GOLDEN, keep_default_na=False)
+    assert list(got["state"]) == list(want["state"])
+    np.testing.assert_allclose(got["tilt_start"], want["tilt_start"], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(got["tilt_end"], want["tilt_end"], rtol=0, atol=1e-9)
