@@ -51,7 +51,7 @@ class State(mesa.Agent):  # type: ignore[misc]
     @property
     def affinity(self) -> NDArray[np.float64]:
         """Affinity to each power, in [0, 1]."""
-        return self.model.affinity[self.idx]
+        return np.asarray(self.model.affinity[self.idx])
 
     def respond(self, threat: Threat, certain: bool = False) -> Choice:
         """Comply or defy: compare the expected cost of defying with the cost of complying."""
@@ -72,10 +72,19 @@ class State(mesa.Agent):  # type: ignore[misc]
         comply = rules.cost_of_complying(salience, m.sovereignty[i], forgone)
         prob = rules.comply_probability(defy, comply, p)
         draw = float(m.rng.random())
-        return Choice(rules.decide(prob, draw), prob, draw, {
-            "exposure": exposure, "credibility": credibility, "cost_defy": defy,
-            "salience": salience, "forgone": forgone, "cost_comply": comply,
-        })
+        return Choice(
+            rules.decide(prob, draw),
+            prob,
+            draw,
+            {
+                "exposure": exposure,
+                "credibility": credibility,
+                "cost_defy": defy,
+                "salience": salience,
+                "forgone": forgone,
+                "cost_comply": comply,
+            },
+        )
 
     def consider_invitation(self, bloc: int) -> Choice:
         """Accept an invitation unless the bloc's value to it has fallen since the start."""
@@ -129,4 +138,3 @@ class GreatPower(mesa.Agent):  # type: ignore[misc]
         draw = float(self.model.rng.random())
         prob = threat.credibility
         return Choice(rules.decide(prob, draw), prob, draw, {})
-

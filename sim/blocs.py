@@ -29,7 +29,9 @@ class BlocState:
     """Pending invitations: state index -> offered status."""
 
     @classmethod
-    def build(cls, code: str, spec: Bloc, states: dict[str, int], powers: dict[str, int]) -> BlocState:
+    def build(
+        cls, code: str, spec: Bloc, states: dict[str, int], powers: dict[str, int]
+    ) -> BlocState:
         """Initial state from the scenario's bloc section."""
         status = np.zeros(len(states), dtype=np.int8)
         for m in spec.partners:
@@ -45,10 +47,14 @@ class BlocState:
         return self.status > NONE
 
 
-def leader_ties(blocs: list[BlocState], n_states: int, n_powers: int, partner_weight: float) -> NDArray[np.float64]:
-    """Tie of each state to each power through blocs it leads: member 1, partner `partner_weight`."""
+def leader_ties(
+    blocs: list[BlocState], n_states: int, n_powers: int, partner_weight: float
+) -> NDArray[np.float64]:
+    """Tie of each state to each power via the blocs it leads: member 1, partner `partner_weight`."""
     ties = np.zeros((n_states, n_powers))
     for b in blocs:
-        weight = np.where(b.status == MEMBER, 1.0, np.where(b.status == PARTNER, partner_weight, 0.0))
+        weight = np.where(
+            b.status == MEMBER, 1.0, np.where(b.status == PARTNER, partner_weight, 0.0)
+        )
         ties[:, b.leader] += weight
     return ties

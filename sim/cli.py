@@ -72,11 +72,18 @@ def main(debug: bool) -> None:
 
 scenario_arg = click.argument("scenario", required=False, default=DEFAULT_SCENARIO)
 set_opt = click.option(
-    "--set", "overrides", multiple=True, metavar="PATH=VALUE",
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="PATH=VALUE",
     help="Override a scenario value, e.g. rules.threats.credibility=0.5 (repeatable).",
 )
-seed_opt = click.option("--seed", type=click.IntRange(min=0), default=None,
-                        help="Root seed (default: the scenario's time.seed).")
+seed_opt = click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Root seed (default: the scenario's time.seed).",
+)
 
 
 def _progress(total: int, label: str) -> tuple[Callable[[int], None], Callable[[], None]]:
@@ -92,8 +99,13 @@ def _progress(total: int, label: str) -> tuple[Callable[[int], None], Callable[[
     )
 
     bar = Progress(
-        f"[bold]{label}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        TimeRemainingColumn(), console=err, transient=True,
+        f"[bold]{label}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
     )
     task = bar.add_task(label, total=total)
     bar.start()
@@ -113,18 +125,38 @@ def _load(scenario: str, overrides: tuple[str, ...], quiet: bool = False) -> Any
 @main.command()
 @scenario_arg
 @seed_opt
-@click.option("--replicates", "-n", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Independent replicates (seeds derived from the root seed).")
+@click.option(
+    "--replicates",
+    "-n",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Independent replicates (seeds derived from the root seed).",
+)
 @set_opt
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("results"), show_default=True, help="Results root folder.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("results"),
+    show_default=True,
+    help="Results root folder.",
+)
 @click.option("--name", "folder_name", default=None, help="Run folder name (default: time-hash).")
 @click.option("--no-plot", is_flag=True, help="Skip the alignment plot.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the results folder.")
 @click.pass_context
-def run(ctx: click.Context, scenario: str, seed: int | None, replicates: int,
-        overrides: tuple[str, ...], out_dir: Path, folder_name: str | None, no_plot: bool,
-        quiet: bool) -> None:
+def run(
+    ctx: click.Context,
+    scenario: str,
+    seed: int | None,
+    replicates: int,
+    overrides: tuple[str, ...],
+    out_dir: Path,
+    folder_name: str | None,
+    no_plot: bool,
+    quiet: bool,
+) -> None:
     """Run SCENARIO (file or built-in name; default latam_2025) and write a results folder."""
     with _errors(ctx):
         from sim.results import write_run
@@ -145,15 +177,23 @@ def run(ctx: click.Context, scenario: str, seed: int | None, replicates: int,
             plot_alignment(folder)
             plot_blocs(folder)
 
-        folder = write_run(result, loaded, out_dir, command=["geosim", *sys.argv[1:]],
-                           folder_name=folder_name, extra=plots)
+        folder = write_run(
+            result,
+            loaded,
+            out_dir,
+            command=["geosim", *sys.argv[1:]],
+            folder_name=folder_name,
+            extra=plots,
+        )
         if quiet:
             out.print(str(folder))
             return
         _print_expectations(result.expectations())
         secs = result.seconds.get("simulate", 0.0)
-        out.print(f"{replicates} replicate(s) of {loaded.scenario.meta.name} in {secs:.2f} s "
-                  f"(root seed {result.root_seed})")
+        out.print(
+            f"{replicates} replicate(s) of {loaded.scenario.meta.name} in {secs:.2f} s "
+            f"(root seed {result.root_seed})"
+        )
         out.print(f"results: {folder}")
 
 
@@ -175,8 +215,9 @@ def _print_expectations(table: Any) -> None:
 @click.option("--replicates", "-n", type=click.IntRange(min=1), default=20, show_default=True)
 @set_opt
 @click.pass_context
-def check(ctx: click.Context, scenario: str, seed: int | None, replicates: int,
-          overrides: tuple[str, ...]) -> None:
+def check(
+    ctx: click.Context, scenario: str, seed: int | None, replicates: int, overrides: tuple[str, ...]
+) -> None:
     """Run SCENARIO's replicates and test its `expect` section (exit 1 if any fails)."""
     with _errors(ctx):
         from sim.run import run as run_scenario
@@ -192,8 +233,10 @@ def check(ctx: click.Context, scenario: str, seed: int | None, replicates: int,
         table = result.expectations()
         _print_expectations(table)
         failed = int((~table["passed"]).sum())
-        out.print(f"{len(table) - failed}/{len(table)} expectations met over {replicates} "
-                  f"replicates (root seed {result.root_seed})")
+        out.print(
+            f"{len(table) - failed}/{len(table)} expectations met over {replicates} "
+            f"replicates (root seed {result.root_seed})"
+        )
         if failed:
             sys.exit(EXIT_FAILED)
 
@@ -217,8 +260,10 @@ def validate(ctx: click.Context, files: tuple[str, ...], overrides: tuple[str, .
                     err.print(f"[red]error[/red]: {p}", soft_wrap=True)
                 continue
             s = loaded.scenario
-            out.print(f"ok: {f} ({len(s.states)} states, {len(s.powers)} powers, "
-                      f"{len(s.blocs)} blocs, {len(s.events)} events, {len(s.expect)} expectations)")
+            out.print(
+                f"ok: {f} ({len(s.states)} states, {len(s.powers)} powers, "
+                f"{len(s.blocs)} blocs, {len(s.events)} events, {len(s.expect)} expectations)"
+            )
         if bad:
             err.print(f"{bad} of {len(files)} file(s) invalid.")
             sys.exit(EXIT_INPUT)
@@ -256,31 +301,60 @@ def sources(ctx: click.Context, scenario: str, unsourced: bool) -> None:
             shown = "[red]UNSOURCED[/red]" if src is None else src
             t.add_row(dotted(path), f"{value:g}", shown, kind)
         out.print(t)
-        out.print(f"{total} numbers: {total - missing} sourced ({estimates} estimates), "
-                  f"{missing} unsourced.")
+        out.print(
+            f"{total} numbers: {total - missing} sourced ({estimates} estimates), "
+            f"{missing} unsourced."
+        )
 
 
 @main.command()
 @click.argument("folder", type=click.Path(path_type=Path))
 @click.option("--states", default=None, help="Comma-separated state codes (default: chosen).")
-@click.option("--variable", default="tilt", show_default=True,
-              help="Variable to plot, e.g. tilt, affinity.CHN, exports.USA.")
-@click.option("--out", "out_path", type=click.Path(path_type=Path), default=None,
-              help="Output folder (default: the run folder).")
-@click.option("--format", "formats", multiple=True, type=click.Choice(["png", "svg", "pdf"]),
-              default=("png", "svg"), show_default=True)
-@click.option("--blocs/--no-blocs", default=True, show_default=True,
-              help="Also draw the bloc-membership timeline.")
+@click.option(
+    "--variable",
+    default="tilt",
+    show_default=True,
+    help="Variable to plot, e.g. tilt, affinity.CHN, exports.USA.",
+)
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Output folder (default: the run folder).",
+)
+@click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    type=click.Choice(["png", "svg", "pdf"]),
+    default=("png", "svg"),
+    show_default=True,
+)
+@click.option(
+    "--blocs/--no-blocs",
+    default=True,
+    show_default=True,
+    help="Also draw the bloc-membership timeline.",
+)
 @click.pass_context
-def plot(ctx: click.Context, folder: Path, states: str | None, variable: str,
-         out_path: Path | None, formats: tuple[str, ...], blocs: bool) -> None:
+def plot(
+    ctx: click.Context,
+    folder: Path,
+    states: str | None,
+    variable: str,
+    out_path: Path | None,
+    formats: tuple[str, ...],
+    blocs: bool,
+) -> None:
     """Plot a results FOLDER: alignment over time (median, 10-90% band) and bloc timeline."""
     with _errors(ctx):
         from sim.plots import plot_alignment, plot_blocs
 
         chosen = [s.strip() for s in states.split(",") if s.strip()] if states else None
-        written = plot_alignment(folder, out=out_path, states=chosen, variable=variable,
-                                 formats=formats)
+        written = plot_alignment(
+            folder, out=out_path, states=chosen, variable=variable, formats=formats
+        )
         if blocs:
             written += plot_blocs(folder, out=out_path, states=chosen, formats=formats)
         for p in written:

@@ -43,6 +43,12 @@ class EventLog:
     def add(self, step: int, date: str, kind: str, actor: str, target: str, **details: Any) -> None:
         """Append one row; `details` become a JSON object in the results."""
         self.rows.append(
-            {"step": step, "date": date, "kind": kind, "actor": actor, "target": target,
-             "details": details}
+            {
+                "step": step,
+                "date": date,
+                "kind": kind,
+                "actor": actor,
+                "target": target,
+                "details": details,
+            }
         )

@@ -166,7 +166,6 @@ class GeoModel(mesa.Model):  # type: ignore[misc]
     def compute_ties(self) -> dict[str, tuple[F, NDArray[np.bool_]]]:
         """Each tie's shares per power and the mask of states where it is known."""
         a = self.rules.alignment
-        k = self.n_powers
         known_all = np.ones(self.n_states, dtype=bool)
         bloc = rules.bloc_tie(self.bloc_ties, a.bloc_half_saturation)
         eng = self.engagement[None, :] + self.lasting + self.pulse
@@ -199,7 +198,9 @@ class GeoModel(mesa.Model):  # type: ignore[misc]
         # Derived states start where ties and neighbours hold them (so nothing moves unprompted).
         for _ in range(50):
             peer, has = rules.neighbour_mean(a, self.edge_src, self.edge_dst)
-            new = np.where(given[:, None], a, rules.with_peers(ties, peer, has, self.rules.alignment))
+            new = np.where(
+                given[:, None], a, rules.with_peers(ties, peer, has, self.rules.alignment)
+            )
             if np.max(np.abs(new - a)) < 1e-12:
                 break
             a = new
@@ -225,12 +226,16 @@ class GeoModel(mesa.Model):  # type: ignore[misc]
         a = self.affinity
         others = (a.sum(axis=1) - a[:, b.leader]) / max(self.n_powers - 1, 1)
         return rules.bloc_utility(
-            a[:, b.leader], others, self.dependence(b.leader), self.membership_threat_cost(b.code),
-            self.n_powers, self.rules.blocs,
+            a[:, b.leader],
+            others,
+            self.dependence(b.leader),
+            self.membership_threat_cost(b.code),
+            self.n_powers,
+            self.rules.blocs,
         )
 
     def membership_threat_cost(self, bloc: str) -> F:
-        """Expected coercion cost (share of GDP) that membership of `bloc` draws from standing policies."""
+        """Expected coercion cost (share of GDP) that membership of `bloc` draws from policies."""
         cost = np.zeros(self.n_states)
         for j, pc in enumerate(self.power_codes):
             for pol in self.spec.powers[pc].policies.values():
@@ -267,7 +272,11 @@ class GeoModel(mesa.Model):  # type: ignore[misc]
             return bool(self.blocs[self.bloc_index[demand.leave_bloc]].status[i] == NONE)
         assert demand.policy is not None
         col = self.policy_col.get(demand.policy)
-        current = 0.0 if col is None or math.isnan(self.policy_active[i, col]) else self.policy_active[i, col]
+        current = (
+            0.0
+            if col is None or math.isnan(self.policy_active[i, col])
+            else self.policy_active[i, col]
+        )
         return bool(current == float(demand.active))
 
     def demand_value(self, i: int, demand: Demand) -> tuple[float, float]:
@@ -317,8 +326,16 @@ class GeoModel(mesa.Model):  # type: ignore[misc]
         for power in self.power_agents:
             for name, i in power.scan_policies():
                 pol = self.spec.powers[power.code].policies[name]
-                self.issue(f"policy:{power.code}.{name}", power.idx, i, pol.demand, pol.tariff,
-                           pol.stake, pol.credibility, pol.deadline_months)
+                self.issue(
+                    f"policy:{power.code}.{name}",
+                    power.idx,
+                    i,
+                    pol.demand,
+                    pol.tariff,
+                    pol.stake,
+                    pol.credibility,
+                    pol.deadline_months,
+                )
         if self.rules.threats.reconsider:
             for t in self.threats:
                 if t.status == "imposed" and t.tariff is not None:
@@ -373,14 +390,28 @@ class GeoModel(mesa.Model):  # type: ignore[misc]
             p_join = rules.switch_probability(change, pr)
             for i in np.flatnonzero(reviewed):
                 if inside[i] and draws[i] < p_leave[i]:
-                    self.set_status(b, int(i), NONE, "left", utility_change=float(change[i]),
-                                    p=float(p_leave[i]), draw=float(draws[i]))
+                    self.set_status(
+                        b,
+                        int(i),
+                        NONE,
+                        "left",
+                        utility_change=float(change[i]),
+                        p=float(p_leave[i]),
+                        draw=float(draws[i]),
+                    )
                 elif not inside[i] and b.open and draws[i] < p_join[i]:
-                    self.set_status(b, int(i), MEMBER, "joined", utility_change=float(change[i]),
-                                    p=float(p_join[i]), draw=float(draws[i]))
+                    self.set_status(
+                        b,
+                        int(i),
+                        MEMBER,
+                        "joined",
+                        utility_change=float(change[i]),
+                        p=float(p_join[i]),
+                        draw=float(draws[i]),
+                    )
 
     def alignment_step(self) -> None:
-        """Step 8: affinities move toward ties + coercion, blended with neighbours; memories decay."""
+        """Step 8: affinities move toward ties + coercion, blended with neighbours."""
         p = self.rules.alignment
         target = np.clip(self.target_from_ties() + self.coercion, 0.0, 1.0)
         peer, has = rules.neighbour_mean(self.affinity, self.edge_src, self.edge_dst)
@@ -401,20 +432,38 @@ class GeoModel(mesa.Model):  # type: ignore[misc]
         """Log an event at the current step."""
         self.log.add(self.steps, self.date, kind, actor, target, **details)
 
-    def issue(self, origin: str, sender: int, target: int, demand: Demand, tariff: float | None,
-              stake: float | None, credibility: float | None, deadline_months: int) -> None:
+    def issue(
+        self,
+        origin: str,
+        sender: int,
+        target: int,
+        demand: Demand,
+        tariff: float | None,
+        stake: float | None,
+        credibility: float | None,
+        deadline_months: int,
+    ) -> None:
         """A power threatens a state; the state answers at once."""
         if self.demand_met(target, demand):
             return
         cred = self.credibility(sender, credibility)
         wait = math.ceil(deadline_months / self.calendar.unit_months)
-        t = Threat(origin, sender, target, demand, tariff, stake, cred, self.steps,
-                   self.steps + wait)
+        t = Threat(
+            origin, sender, target, demand, tariff, stake, cred, self.steps, self.steps + wait
+        )
         self.threats.append(t)
         self.coercion[target, sender] -= self.rules.alignment.coercion_backlash
-        self.note("threat", self.power_codes[sender], self.state_codes[target], origin=origin,
-                  demand=demand.model_dump(exclude_none=True), tariff=tariff, stake=stake,
-                  credibility=round(cred, 6), deadline=self.calendar.label(t.deadline))
+        self.note(
+            "threat",
+            self.power_codes[sender],
+            self.state_codes[target],
+            origin=origin,
+            demand=demand.model_dump(exclude_none=True),
+            tariff=tariff,
+            stake=stake,
+            credibility=round(cred, 6),
+            deadline=self.calendar.label(t.deadline),
+        )
         self.answer(t, certain=False)
 
     def answer(self, t: Threat, certain: bool) -> None:
@@ -434,8 +483,14 @@ class GeoModel(mesa.Model):  # type: ignore[misc]
         t.status, t.resolved = "complied", self.steps
         a = self.rules.alignment
         self.coercion[i, j] -= a.coercion_backlash * a.compliance_resentment
-        self.note("complied", self.state_codes[i], self.power_codes[j], origin=t.origin,
-                  after_imposition=was_imposed, **details)
+        self.note(
+            "complied",
+            self.state_codes[i],
+            self.power_codes[j],
+            origin=t.origin,
+            after_imposition=was_imposed,
+            **details,
+        )
         d = t.demand
         if d.leave_bloc is not None:
             b = self.blocs[self.bloc_index[d.leave_bloc]]
@@ -456,8 +511,14 @@ class GeoModel(mesa.Model):  # type: ignore[misc]
             power.reputation = rules.reputation_after(power.reputation, True, self.rules.threats)
             a = self.rules.alignment
             self.coercion[i, j] -= a.coercion_backlash * a.tariff_backlash
-            self.note("imposed", power.code, self.state_codes[i], origin=t.origin,
-                      reputation=round(power.reputation, 6), **choice.details())
+            self.note(
+                "imposed",
+                power.code,
+                self.state_codes[i],
+                origin=t.origin,
+                reputation=round(power.reputation, 6),
+                **choice.details(),
+            )
             if t.tariff is not None:
                 self.set_tariff(i, j, t.tariff, reason=t.origin)
             else:
@@ -466,8 +527,14 @@ class GeoModel(mesa.Model):  # type: ignore[misc]
         else:
             t.status, t.resolved = "backed_down", self.steps
             power.reputation = rules.reputation_after(power.reputation, False, self.rules.threats)
-            self.note("backed_down", power.code, self.state_codes[i], origin=t.origin,
-                      reputation=round(power.reputation, 6), **choice.details())
+            self.note(
+                "backed_down",
+                power.code,
+                self.state_codes[i],
+                origin=t.origin,
+                reputation=round(power.reputation, 6),
+                **choice.details(),
+            )
             self.start_cooldown(t)
 
     def start_cooldown(self, t: Threat) -> None:
@@ -491,8 +558,9 @@ class GeoModel(mesa.Model):  # type: ignore[misc]
         )
         self.tariff[i, j] = rate
         kind = "tariff_lifted" if rate == 0 else "tariff_imposed"
-        self.note(kind, self.power_codes[j], self.state_codes[i], rate=rate, previous=old,
-                  reason=reason)
+        self.note(
+            kind, self.power_codes[j], self.state_codes[i], rate=rate, previous=old, reason=reason
+        )
 
     def set_status(self, b: BlocState, i: int, status: int, verb: str, **details: Any) -> None:
         """Change a state's status in a bloc and refresh the bloc ties."""
@@ -500,10 +568,12 @@ class GeoModel(mesa.Model):  # type: ignore[misc]
             return
         old = STATUS_NAMES[int(b.status[i])]
         b.status[i] = status
-        self.bloc_ties = leader_ties(self.blocs, self.n_states, self.n_powers,
-                                     self.rules.blocs.partner_weight)
-        self.note(verb, self.state_codes[i], b.code, status=STATUS_NAMES[status], previous=old,
-                  **details)
+        self.bloc_ties = leader_ties(
+            self.blocs, self.n_states, self.n_powers, self.rules.blocs.partner_weight
+        )
+        self.note(
+            verb, self.state_codes[i], b.code, status=STATUS_NAMES[status], previous=old, **details
+        )
 
     def set_policy(self, i: int, name: str, active: bool, salience: float | None = None) -> None:
         """Switch a domestic policy on or off (its column exists from the start)."""
@@ -513,20 +583,38 @@ class GeoModel(mesa.Model):  # type: ignore[misc]
         if salience is not None:
             self.salience[i, c] = salience
         if old != float(active):
-            self.note("policy_changed", self.state_codes[i], name, active=active,
-                      previous=None if math.isnan(old) else bool(old))
+            self.note(
+                "policy_changed",
+                self.state_codes[i],
+                name,
+                active=active,
+                previous=None if math.isnan(old) else bool(old),
+            )
 
     def apply_event(self, eid: str, ev: Event) -> None:
         """Step 1: carry out one dated event from the scenario."""
         si, pi = self.state_index, self.power_index
         if isinstance(ev, ThreatEvent):
-            targets = [si[ev.target]] if ev.target else [
-                i for i in range(self.n_states)
-                if self.blocs[self.bloc_index[ev.bloc or ""]].status[i] != NONE
-            ]
+            targets = (
+                [si[ev.target]]
+                if ev.target
+                else [
+                    i
+                    for i in range(self.n_states)
+                    if self.blocs[self.bloc_index[ev.bloc or ""]].status[i] != NONE
+                ]
+            )
             for i in targets:
-                self.issue(eid, pi[ev.sender], i, ev.demand, ev.tariff, ev.stake, ev.credibility,
-                           ev.deadline_months)
+                self.issue(
+                    eid,
+                    pi[ev.sender],
+                    i,
+                    ev.demand,
+                    ev.tariff,
+                    ev.stake,
+                    ev.credibility,
+                    ev.deadline_months,
+                )
         elif isinstance(ev, TariffEvent):
             self.set_tariff(si[ev.target], pi[ev.sender], ev.rate, reason=eid)
         elif isinstance(ev, TariffLiftEvent):
@@ -538,8 +626,9 @@ class GeoModel(mesa.Model):  # type: ignore[misc]
                 keep = self.rules.alignment.engagement_persistence
                 self.pulse[si[code], j] += (1.0 - keep) * size
                 self.lasting[si[code], j] += keep * size
-                self.note("engagement", ev.power, code, event=eid, intensity=ev.intensity,
-                          label=ev.label)
+                self.note(
+                    "engagement", ev.power, code, event=eid, intensity=ev.intensity, label=ev.label
+                )
         elif isinstance(ev, PledgeEvent):
             i, j = si[ev.state], pi[ev.power]
             stock = self.fdi if ev.kind == "fdi" else self.debt
@@ -551,25 +640,29 @@ class GeoModel(mesa.Model):  # type: ignore[misc]
             self.note("invited", ev.bloc, ev.state, event=eid, status=ev.status)
             choice = self.state_agents[i].consider_invitation(x)
             if choice.yes:
-                self.set_status(self.blocs[x], i, STATUS_CODES[ev.status], "joined",
-                                **choice.details())
+                self.set_status(
+                    self.blocs[x], i, STATUS_CODES[ev.status], "joined", **choice.details()
+                )
             else:
                 self.note("declined", ev.state, ev.bloc, **choice.details())
         elif isinstance(ev, JoinEvent):
             status = MEMBER if ev.status == "member" else PARTNER
-            self.set_status(self.blocs[self.bloc_index[ev.bloc]], si[ev.state], status, "joined",
-                            event=eid)
+            self.set_status(
+                self.blocs[self.bloc_index[ev.bloc]], si[ev.state], status, "joined", event=eid
+            )
         elif isinstance(ev, LeaveEvent):
-            self.set_status(self.blocs[self.bloc_index[ev.bloc]], si[ev.state], NONE, "left",
-                            event=eid)
+            self.set_status(
+                self.blocs[self.bloc_index[ev.bloc]], si[ev.state], NONE, "left", event=eid
+            )
         elif isinstance(ev, GovernmentChangeEvent):
             i = si[ev.state]
             for p, shift in ev.shift.items():
                 self.affinity[i, pi[p]] = min(1.0, max(0.0, self.affinity[i, pi[p]] + shift))
             if ev.sovereignty is not None:
                 self.sovereignty[i] = ev.sovereignty
-            self.note("government_change", ev.state, "", event=eid, shift=dict(ev.shift),
-                      label=ev.label)
+            self.note(
+                "government_change", ev.state, "", event=eid, shift=dict(ev.shift), label=ev.label
+            )
         elif isinstance(ev, PolicyChangeEvent):
             self.set_policy(si[ev.state], ev.policy, ev.active, ev.salience)
         elif isinstance(ev, RuleChangeEvent):

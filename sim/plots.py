@@ -806,7 +806,7 @@ def _grid_figure(
     top_room = (0.06 + 0.14 * depth) * (ymax - ymin + 2 * pad)
     axes[0, 0].set_ylim(ymin - pad, ymax + pad + top_room)
     axes[0, 0].set_xlim(x[0], x[-1])
-    _date_axis(axes[0, 0], maxticks=max(3, 12 // ncols))
+    _date_axis(axes[0, 0], maxticks=max(5, 16 // ncols))
     if variable == "tilt":
         # The full direction label is too long for a small panel; the subtitle gives it whole.
         for ax in axes[:, 0]:
@@ -826,7 +826,8 @@ def _grid_figure(
     fig.text(
         left_in / WIDTH_IN,
         1 - 0.36 / height,
-        f"{ylabel}. Blue: median of {replicates} replicate{'s' if replicates > 1 else ''}"
+        f"{ylabel + '. ' if variable == 'tilt' else ''}"
+        f"Blue: median of {replicates} replicate{'s' if replicates > 1 else ''}"
         f"{band_text}. Grey: the other states' medians.",
         fontsize=8.5,
         color=QUIET,

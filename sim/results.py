@@ -28,11 +28,24 @@ from sim.run import RunResult
 from sim.scenario import LoadedScenario, Scenario
 
 DATA_FILES = (
-    "timeseries.parquet", "events.csv", "model.csv", "outcomes.csv", "summary.csv",
+    "timeseries.parquet",
+    "events.csv",
+    "model.csv",
+    "outcomes.csv",
+    "summary.csv",
     "expectations.csv",
 )
-PACKAGES = ("geosim", "mesa", "numpy", "pandas", "pyarrow", "pydantic", "ruamel.yaml",
-            "matplotlib", "networkx")
+PACKAGES = (
+    "geosim",
+    "mesa",
+    "numpy",
+    "pandas",
+    "pyarrow",
+    "pydantic",
+    "ruamel.yaml",
+    "matplotlib",
+    "networkx",
+)
 
 
 def package_versions() -> dict[str, str]:
@@ -51,8 +64,11 @@ def git_sha() -> str | None:
     here = Path(__file__).resolve().parent.parent
     try:
         out = subprocess.run(
-            ["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True, text=True,
-            timeout=5, check=False,
+            ["git", "-C", str(here), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
         )
     except (OSError, subprocess.SubprocessError):
         return None
@@ -61,7 +77,10 @@ def git_sha() -> str | None:
         return None
     dirty = subprocess.run(
         ["git", "-C", str(here), "status", "--porcelain", "--untracked-files=no"],
-        capture_output=True, text=True, timeout=5, check=False,
+        capture_output=True,
+        text=True,
+        timeout=5,
+        check=False,
     ).stdout.strip()
     return f"{sha}+dirty" if dirty else sha
 

@@ -129,9 +129,7 @@ def trade_tie(exports: F, imports: F) -> tuple[F, B]:
     """Trade shares from whichever of exports and imports is known for every power."""
     ex_known = ~np.isnan(exports).any(axis=1, keepdims=True)
     im_known = ~np.isnan(imports).any(axis=1, keepdims=True)
-    flows = np.where(ex_known, fill(exports), 0.0) + np.where(
-        im_known, fill(imports), 0.0
-    )
+    flows = np.where(ex_known, fill(exports), 0.0) + np.where(im_known, fill(imports), 0.0)
     s, _ = shares(flows)
     return s, (ex_known | im_known)[:, 0]
 
@@ -214,8 +212,9 @@ def tariff_exposure(exports_to_sender: float, gdp: float, rate: float, elasticit
     return float(exports_to_sender / gdp * (1.0 - (1.0 + rate) ** (-elasticity)))
 
 
-def cost_of_defying(exposure: float, debt_share_of_gdp: float, credibility: float,
-                    p: ThreatRules) -> float:
+def cost_of_defying(
+    exposure: float, debt_share_of_gdp: float, credibility: float, p: ThreatRules
+) -> float:
     """Expected cost of defiance: credibility * (exposure + debt_leverage * debt_to_sender/GDP)."""
     return credibility * (exposure + p.debt_leverage * debt_share_of_gdp)
 
@@ -250,8 +249,12 @@ def reputation_after(reputation: float, carried_out: bool, p: ThreatRules) -> fl
 
 
 def bloc_utility(
-    affinity_leader: F, affinity_others_mean: F, dependence: F, threat_cost: F,
-    n_powers: int, p: BlocRules,
+    affinity_leader: F,
+    affinity_others_mean: F,
+    dependence: F,
+    threat_cost: F,
+    n_powers: int,
+    p: BlocRules,
 ) -> F:
     """Value of being in a bloc: w_a (a_L - mean a_other) + w_e (dep_L - 1/P) - w_t threat_cost."""
     return np.asarray(

@@ -88,12 +88,19 @@ class RunResult:
         for xid, ex in self.scenario.expect.items():
             ok = self.outcomes.loc[self.outcomes["expectation"] == xid, "met"]
             share = float(ok.mean()) if len(ok) else float("nan")
-            rows.append({
-                "expectation": xid, "type": ex.type, "description": ex.description,
-                "share": share, "required": ex.share, "passed": bool(share >= ex.share),
-            })
-        return pd.DataFrame(rows, columns=[
-            "expectation", "type", "description", "share", "required", "passed"])
+            rows.append(
+                {
+                    "expectation": xid,
+                    "type": ex.type,
+                    "description": ex.description,
+                    "share": share,
+                    "required": ex.share,
+                    "passed": bool(share >= ex.share),
+                }
+            )
+        return pd.DataFrame(
+            rows, columns=["expectation", "type", "description", "share", "required", "passed"]
+        )
 
 
 def run(
@@ -102,7 +109,7 @@ def run(
     replicates: int = 1,
     progress: Callable[[int], None] | None = None,
 ) -> RunResult:
-    """Run `replicates` independent replicates; seeds derive from `seed` (default: the scenario's)."""
+    """Run independent replicates with seeds derived from `seed` (default: the scenario's)."""
     spec = scenario.scenario if isinstance(scenario, LoadedScenario) else scenario
     if replicates < 1:
         raise ValueError("replicates must be at least 1")
@@ -125,8 +132,11 @@ def assemble(spec: Scenario, root: int, seeds: list[int], reps: list[Replicate])
     ts = pd.concat([_long(rep) for rep in reps], ignore_index=True)
     events = pd.DataFrame(
         [
-            {"replicate": rep.replicate, **{k: v for k, v in row.items() if k != "details"},
-             "details": json.dumps(row["details"], sort_keys=True, default=_json_default)}
+            {
+                "replicate": rep.replicate,
+                **{k: v for k, v in row.items() if k != "details"},
+                "details": json.dumps(row["details"], sort_keys=True, default=_json_default),
+            }
             for rep in reps
             for row in rep.log
         ],
@@ -135,8 +145,14 @@ def assemble(spec: Scenario, root: int, seeds: list[int], reps: list[Replicate])
     model_rows = []
     for rep in reps:
         for step, values in enumerate(zip(*rep.model_vars.values(), strict=True)):
-            model_rows.append({"replicate": rep.replicate, "step": step, "date": rep.labels[step],
-                               **dict(zip(rep.model_vars, values, strict=True))})
+            model_rows.append(
+                {
+                    "replicate": rep.replicate,
+                    "step": step,
+                    "date": rep.labels[step],
+                    **dict(zip(rep.model_vars, values, strict=True)),
+                }
+            )
     model = pd.DataFrame(model_rows)
     outcomes = pd.DataFrame(
         [
@@ -162,14 +178,16 @@ def _long(rep: Replicate) -> pd.DataFrame:
     step_idx = np.repeat(np.arange(steps), n * v)[keep]
     state_idx = np.tile(np.repeat(np.arange(n), v), steps)[keep]
     var_idx = np.tile(np.arange(v), steps * n)[keep]
-    return pd.DataFrame({
-        "date": pd.Categorical.from_codes(step_idx, categories=rep.labels),
-        "step": step_idx.astype(np.int32),
-        "replicate": np.full(keep.sum(), rep.replicate, dtype=np.int32),
-        "state": pd.Categorical.from_codes(state_idx, categories=rep.states),
-        "variable": pd.Categorical.from_codes(var_idx, categories=rep.names),
-        "value": values[keep],
-    })
+    return pd.DataFrame(
+        {
+            "date": pd.Categorical.from_codes(step_idx, categories=pd.Index(rep.labels)),
+            "step": step_idx.astype(np.int32),
+            "replicate": np.full(keep.sum(), rep.replicate, dtype=np.int32),
+            "state": pd.Categorical.from_codes(state_idx, categories=pd.Index(rep.states)),
+            "variable": pd.Categorical.from_codes(var_idx, categories=pd.Index(rep.names)),
+            "value": values[keep],
+        }
+    )
 
 
 def _summary(reps: list[Replicate]) -> pd.DataFrame:
@@ -177,9 +195,14 @@ def _summary(reps: list[Replicate]) -> pd.DataFrame:
     for rep in reps:
         first, last = rep.data[0], rep.data[-1]
         for i, state in enumerate(rep.states):
-            row: dict[str, Any] = {"replicate": rep.replicate, "seed": rep.seed, "state": state,
-                                   "tilt_start": first[i, 0], "tilt_end": last[i, 0],
-                                   "tilt_change": last[i, 0] - first[i, 0]}
+            row: dict[str, Any] = {
+                "replicate": rep.replicate,
+                "seed": rep.seed,
+                "state": state,
+                "tilt_start": first[i, 0],
+                "tilt_end": last[i, 0],
+                "tilt_change": last[i, 0] - first[i, 0],
+            }
             for c, name in enumerate(rep.names):
                 if name.startswith(("affinity.", "bloc.", "policy.")):
                     row[f"{name}_end"] = last[i, c]
@@ -202,7 +225,9 @@ def evaluate(ex: Expect, rep: Replicate, spec: Scenario) -> bool:
         acting = ex.target if ex.outcome in ("complied", "defied") else ex.sender
         other = ex.sender if acting == ex.target else ex.target
         return any(
-            row["kind"] == ex.outcome and row["actor"] == acting and row["target"] == other
+            row["kind"] == ex.outcome
+            and row["actor"] == acting
+            and row["target"] == other
             and row["step"] <= k
             for row in rep.log
         )

@@ -26,16 +26,25 @@ def world_dict(n_states: int, seed: int = 0, years: int = 4) -> dict[str, Any]:
             "name": f"State {i}",
             "gdp": float(gdp[i]),
             "exports": {"USA": float(ex_us), "CHN": float(ex_cn) if known_cn else None},
-            "imports": {"USA": float(ex_us * g.uniform(0.5, 1.5)),
-                        "CHN": float(ex_cn * g.uniform(0.5, 2.0))},
+            "imports": {
+                "USA": float(ex_us * g.uniform(0.5, 1.5)),
+                "CHN": float(ex_cn * g.uniform(0.5, 2.0)),
+            },
             "debt": {"USA": 0.0, "CHN": float(gdp[i] * g.uniform(0, 0.05))},
-            "fdi": {"USA": float(gdp[i] * g.uniform(0, 0.1)),
-                    "CHN": float(gdp[i] * g.uniform(0, 0.05))},
+            "fdi": {
+                "USA": float(gdp[i] * g.uniform(0, 0.1)),
+                "CHN": float(gdp[i] * g.uniform(0, 0.05)),
+            },
             "sphere": "USA" if g.random() < 0.5 else None,
-            "neighbours": sorted({codes[(i + 1) % n_states], codes[int(g.integers(n_states))]}
-                                 - {code}),
-            "policies": {"common_currency": {"active": bool(g.random() < 0.1),
-                                             "salience": float(g.uniform(0, 0.005))}},
+            "neighbours": sorted(
+                {codes[(i + 1) % n_states], codes[int(g.integers(n_states))]} - {code}
+            ),
+            "policies": {
+                "common_currency": {
+                    "active": bool(g.random() < 0.1),
+                    "salience": float(g.uniform(0, 0.005)),
+                }
+            },
         }
     bri = [c for c in codes if g.random() < 0.4]
     brics = [c for c in codes if g.random() < 0.1]
@@ -43,26 +52,45 @@ def world_dict(n_states: int, seed: int = 0, years: int = 4) -> dict[str, Any]:
     for k in range(max(1, n_states // 20)):
         target = codes[int(g.integers(n_states))]
         events[f"threat_{k}"] = {
-            "type": "threat", "date": f"{2025 + int(g.integers(years))}-{int(g.integers(1, 13)):02d}",
-            "sender": "USA", "target": target, "demand": {"leave_bloc": "BRI"},
+            "type": "threat",
+            "date": f"{2025 + int(g.integers(years))}-{int(g.integers(1, 13)):02d}",
+            "sender": "USA",
+            "target": target,
+            "demand": {"leave_bloc": "BRI"},
             "stake": float(g.uniform(0.005, 0.05)),
         }
     return {
         "meta": {"name": f"synthetic_{n_states}", "description": "synthetic benchmark world"},
         "time": {"start": "2025-01", "steps": 12 * years, "seed": seed},
         "powers": {
-            "USA": {"name": "United States", "gdp": 2.7e13, "fdi_budget": float(gdp.sum() * 0.005),
-                    "policies": {"dedollarisation": {
+            "USA": {
+                "name": "United States",
+                "gdp": 2.7e13,
+                "fdi_budget": float(gdp.sum() * 0.005),
+                "policies": {
+                    "dedollarisation": {
                         "demand": {"policy": "common_currency", "active": False},
-                        "scope_bloc": "BRICS", "tariff": 1.0}}},
-            "CHN": {"name": "China", "gdp": 1.8e13, "fdi_budget": float(gdp.sum() * 0.002),
-                    "loan_budget": float(gdp.sum() * 0.001)},
+                        "scope_bloc": "BRICS",
+                        "tariff": 1.0,
+                    }
+                },
+            },
+            "CHN": {
+                "name": "China",
+                "gdp": 1.8e13,
+                "fdi_budget": float(gdp.sum() * 0.002),
+                "loan_budget": float(gdp.sum() * 0.001),
+            },
         },
         "states": states,
         "blocs": {
             "BRI": {"name": "Belt and Road", "leader": "CHN", "members": bri},
-            "BRICS": {"name": "BRICS", "leader": "CHN", "accession": "invitation",
-                      "members": brics},
+            "BRICS": {
+                "name": "BRICS",
+                "leader": "CHN",
+                "accession": "invitation",
+                "members": brics,
+            },
         },
         "events": events,
     }

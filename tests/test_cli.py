@@ -19,8 +19,12 @@ from sim.scenario import load_scenario
 
 def geosim(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "sim", *args], cwd=cwd, capture_output=True, text=True,
-        timeout=300, check=False,
+        [sys.executable, "-m", "sim", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
 
 
@@ -48,8 +52,22 @@ def test_run_builtin_baseline_end_to_end(tmp_path: Path) -> None:
 
 def test_same_seed_gives_identical_files_and_reproduce_confirms(tmp_path: Path) -> None:
     for name in ("a", "b"):
-        r = CliRunner().invoke(main, ["run", "--seed", "7", "-n", "2", "--no-plot", "--name",
-                                      name, "--out", str(tmp_path), "--quiet"])
+        r = CliRunner().invoke(
+            main,
+            [
+                "run",
+                "--seed",
+                "7",
+                "-n",
+                "2",
+                "--no-plot",
+                "--name",
+                name,
+                "--out",
+                str(tmp_path),
+                "--quiet",
+            ],
+        )
         assert r.exit_code == 0, r.output
     a, b = tmp_path / "latam_2025" / "a", tmp_path / "latam_2025" / "b"
     for f in DATA_FILES:
@@ -60,8 +78,19 @@ def test_same_seed_gives_identical_files_and_reproduce_confirms(tmp_path: Path) 
 
 
 def test_overrides_are_logged_and_recorded(tmp_path: Path) -> None:
-    r = CliRunner().invoke(main, ["run", "--set", "rules.threats.credibility=0.5", "--no-plot",
-                                  "--out", str(tmp_path), "--name", "x"])
+    r = CliRunner().invoke(
+        main,
+        [
+            "run",
+            "--set",
+            "rules.threats.credibility=0.5",
+            "--no-plot",
+            "--out",
+            str(tmp_path),
+            "--name",
+            "x",
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert "override rules.threats.credibility: None -> 0.5" in r.output
     m = RunFolder.open(tmp_path / "latam_2025" / "x").manifest
@@ -70,9 +99,18 @@ def test_overrides_are_logged_and_recorded(tmp_path: Path) -> None:
 
 
 def test_counterfactual_file_runs(tmp_path: Path) -> None:
-    r = CliRunner().invoke(main, ["run", "scenarios/counterfactual_brics_tariff_imposed.yaml",
-                                  "--no-plot", "--out", str(tmp_path), "-q"],
-                           catch_exceptions=False)
+    r = CliRunner().invoke(
+        main,
+        [
+            "run",
+            "scenarios/counterfactual_brics_tariff_imposed.yaml",
+            "--no-plot",
+            "--out",
+            str(tmp_path),
+            "-q",
+        ],
+        catch_exceptions=False,
+    )
     assert r.exit_code == 0, r.output
     assert (tmp_path / "counterfactual_brics_tariff_imposed").is_dir()
 
@@ -98,12 +136,24 @@ def test_validate_sources_schema_list() -> None:
 
 
 def test_plot_command_writes_figures(tmp_path: Path) -> None:
-    r = CliRunner().invoke(main, ["run", "-n", "2", "--no-plot", "--out", str(tmp_path),
-                                  "--name", "p"])
+    r = CliRunner().invoke(
+        main, ["run", "-n", "2", "--no-plot", "--out", str(tmp_path), "--name", "p"]
+    )
     assert r.exit_code == 0, r.output
     folder = tmp_path / "latam_2025" / "p"
-    r = CliRunner().invoke(main, ["plot", str(folder), "--states", "BOL,PAN,BRA",
-                                  "--format", "png", "--out", str(tmp_path / "fig")])
+    r = CliRunner().invoke(
+        main,
+        [
+            "plot",
+            str(folder),
+            "--states",
+            "BOL,PAN,BRA",
+            "--format",
+            "png",
+            "--out",
+            str(tmp_path / "fig"),
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert (tmp_path / "fig" / "alignment.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     r = CliRunner().invoke(main, ["plot", str(tmp_path / "nope")])

@@ -85,7 +85,9 @@ def test_threat_compliance_changes_policy_and_membership(mini: Scenario) -> None
 
 def test_standing_policy_threatens_violators_only(mini: Scenario) -> None:
     m = run_model(mini)
-    targets = {r["target"] for r in kinds(m, "threat") if r["details"]["origin"].startswith("policy")}
+    targets = {
+        r["target"] for r in kinds(m, "threat") if r["details"]["origin"].startswith("policy")
+    }
     assert targets == {"BRA"}  # the only BRICS state with common_currency active
 
 
@@ -150,17 +152,42 @@ def test_engagement_pulls_toward_the_engaging_power(mini_dict: dict[str, Any]) -
 
 def test_events_invite_join_leave_pledge_government_rule(mini_dict: dict[str, Any]) -> None:
     mini_dict["events"] = {
-        "inv": {"type": "invite", "date": "2025-03", "bloc": "BRICS", "state": "MEX",
-                "status": "partner"},
-        "pledge": {"type": "pledge", "date": "2025-04", "power": "CHN", "state": "BOL",
-                   "kind": "loan", "amount": 1e9},
-        "gov": {"type": "government_change", "date": "2025-05", "state": "BRA",
-                "shift": {"USA": 0.3, "CHN": -0.3}, "sovereignty": 2.0},
-        "rule": {"type": "rule_change", "date": "2025-06", "path": "threats.credibility",
-                 "value": 0.1},
+        "inv": {
+            "type": "invite",
+            "date": "2025-03",
+            "bloc": "BRICS",
+            "state": "MEX",
+            "status": "partner",
+        },
+        "pledge": {
+            "type": "pledge",
+            "date": "2025-04",
+            "power": "CHN",
+            "state": "BOL",
+            "kind": "loan",
+            "amount": 1e9,
+        },
+        "gov": {
+            "type": "government_change",
+            "date": "2025-05",
+            "state": "BRA",
+            "shift": {"USA": 0.3, "CHN": -0.3},
+            "sovereignty": 2.0,
+        },
+        "rule": {
+            "type": "rule_change",
+            "date": "2025-06",
+            "path": "threats.credibility",
+            "value": 0.1,
+        },
         "leave": {"type": "leave", "date": "2025-07", "state": "BOL", "bloc": "BRI"},
-        "pol": {"type": "policy_change", "date": "2025-08", "state": "BRA",
-                "policy": "common_currency", "active": True},
+        "pol": {
+            "type": "policy_change",
+            "date": "2025-08",
+            "state": "BRA",
+            "policy": "common_currency",
+            "active": True,
+        },
     }
     m = run_model(build(mini_dict))
     assert series(m, "MEX", "bloc.BRICS")[3] == 1  # accepted (nothing changed since start)
@@ -172,15 +199,26 @@ def test_events_invite_join_leave_pledge_government_rule(mini_dict: dict[str, An
     assert m.sovereignty[m.state_index["BRA"]] == 2.0
     assert series(m, "BOL", "bloc.BRI")[7] == 0
     assert {r["kind"] for r in m.log.rows} >= {
-        "invited", "joined", "pledge", "government_change", "rule_change", "left",
+        "invited",
+        "joined",
+        "pledge",
+        "government_change",
+        "rule_change",
+        "left",
         "policy_changed",
     }
 
 
 def test_peer_influence_pulls_neighbours_together(mini_dict: dict[str, Any]) -> None:
     mini_dict["rules"] = {"alignment": {"noise": 0.0, "peer_weight": 0.0}}
-    mini_dict["events"] = {"gov": {"type": "government_change", "date": "2025-02",
-                                   "state": "BRA", "shift": {"USA": 0.4, "CHN": -0.4}}}
+    mini_dict["events"] = {
+        "gov": {
+            "type": "government_change",
+            "date": "2025-02",
+            "state": "BRA",
+            "shift": {"USA": 0.4, "CHN": -0.4},
+        }
+    }
     alone = run_model(build(mini_dict))
     mini_dict["rules"]["alignment"]["peer_weight"] = 0.5
     peers = run_model(build(mini_dict))

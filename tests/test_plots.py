@@ -17,7 +17,14 @@ from conftest import MINI
 
 import sim.plots
 from sim.errors import ResultsError
-from sim.plots import Panel, choose_states, marked_events, plot_alignment, plot_blocs
+from sim.plots import (
+    Panel,
+    choose_states,
+    marked_events,
+    plot_alignment,
+    plot_alignment_grid,
+    plot_blocs,
+)
 from sim.results import RunFolder, write_run
 from sim.run import run
 from sim.scenario import scenario_from_dict
@@ -225,3 +232,20 @@ def test_importing_plots_loads_no_model() -> None:
     if "sim.model" in loaded("sim.results"):
         pytest.xfail("sim.results imports sim.run at module level (only for a type annotation)")
     assert not loaded("sim.plots") & {"sim.model", "sim.run", "mesa"}
+
+
+def test_small_multiples(folder: Path, tmp_path: Path) -> None:
+    paths = plot_alignment_grid(folder, out=tmp_path)
+    assert [p.name for p in paths] == ["alignment_grid.png", "alignment_grid.svg"]
+    assert is_png(paths[0])
+    texts = " ".join(svg_texts(paths[1]))
+    for code in ("BRA", "BOL", "PAN", "MEX"):
+        assert code in texts
+    assert "left a bloc" in texts and "threat received" in texts
+    (svg,) = plot_alignment_grid(
+        folder, out=tmp_path, states=["PAN"], variable="affinity.USA", formats=("svg",)
+    )
+    assert svg.name == "affinity.USA_grid.svg"
+    assert "PAN  Panama" in svg_texts(svg)
+    with pytest.raises(ResultsError, match="unknown state 'XXX'"):
+        plot_alignment_grid(folder, out=tmp_path, states=["XXX"])

@@ -26,7 +26,7 @@ def matrix(n: int, k: int, elements: st.SearchStrategy[float] = finite) -> st.Se
 
 def test_tariff_shock_uses_short_run_elasticity() -> None:
     m = rules.tariff_shock(np.ones(1), np.zeros(1), np.full(1, 1.0), TR)
-    assert m[0] == pytest.approx(2.0 ** -TR.elasticity_short)
+    assert m[0] == pytest.approx(2.0**-TR.elasticity_short)
     back = rules.tariff_shock(m, np.full(1, 1.0), np.zeros(1), TR)
     assert back[0] == pytest.approx(1.0)
 
@@ -36,7 +36,7 @@ def test_tariff_adjust_converges_to_long_run() -> None:
     rate = np.full(1, 0.25)
     for _ in range(12 * 100):
         m = rules.tariff_adjust(m, rate, TR, 1 / 12)
-    assert m[0] == pytest.approx(1.25 ** -TR.elasticity_long, rel=1e-6)
+    assert m[0] == pytest.approx(1.25**-TR.elasticity_long, rel=1e-6)
 
 
 def test_diversion_moves_lost_exports_to_the_other_power() -> None:
@@ -91,15 +91,19 @@ def test_allocation_weights_are_a_distribution(stock, gdp, affinity, ties) -> No
 
 def test_allocation_favours_aligned_bloc_members_with_stock() -> None:
     gdp = np.array([1e11, 1e11])
-    base = rules.allocation_weights(np.array([1e9, 1e9]), gdp, np.array([0.5, 0.5]),
-                                    np.zeros(2), IR)
+    base = rules.allocation_weights(
+        np.array([1e9, 1e9]), gdp, np.array([0.5, 0.5]), np.zeros(2), IR
+    )
     assert base[0] == pytest.approx(0.5)
-    aligned = rules.allocation_weights(np.array([1e9, 1e9]), gdp, np.array([0.8, 0.5]),
-                                       np.zeros(2), IR)
-    member = rules.allocation_weights(np.array([1e9, 1e9]), gdp, np.array([0.5, 0.5]),
-                                      np.array([1.0, 0.0]), IR)
-    stock = rules.allocation_weights(np.array([5e9, 1e9]), gdp, np.array([0.5, 0.5]),
-                                     np.zeros(2), IR)
+    aligned = rules.allocation_weights(
+        np.array([1e9, 1e9]), gdp, np.array([0.8, 0.5]), np.zeros(2), IR
+    )
+    member = rules.allocation_weights(
+        np.array([1e9, 1e9]), gdp, np.array([0.5, 0.5]), np.array([1.0, 0.0]), IR
+    )
+    stock = rules.allocation_weights(
+        np.array([5e9, 1e9]), gdp, np.array([0.5, 0.5]), np.zeros(2), IR
+    )
     assert aligned[0] > 0.5 and member[0] > 0.5 and stock[0] > 0.5
 
 
@@ -142,8 +146,9 @@ def test_target_affinity_ignores_unknown_ties() -> None:
     np.testing.assert_allclose(t[0], [0.0, 1.0])
 
 
-@given(matrix(5, 2, unit), matrix(5, 2, unit), arrays(np.float64, (5, 2),
-       elements=st.floats(-4, 4)))
+@given(
+    matrix(5, 2, unit), matrix(5, 2, unit), arrays(np.float64, (5, 2), elements=st.floats(-4, 4))
+)
 def test_alignment_step_stays_in_unit_interval(a, target, z) -> None:
     out = rules.alignment_step(a, target, AR, 1 / 12, z)
     assert np.all((out >= 0) & (out <= 1))
@@ -151,8 +156,9 @@ def test_alignment_step_stays_in_unit_interval(a, target, z) -> None:
 
 def test_alignment_step_moves_toward_target_without_noise() -> None:
     p = AlignmentRules(noise=0.0, rate=1.0)
-    out = rules.alignment_step(np.array([[0.2, 0.8]]), np.array([[0.6, 0.4]]), p, 1.0,
-                               np.zeros((1, 2)))
+    out = rules.alignment_step(
+        np.array([[0.2, 0.8]]), np.array([[0.6, 0.4]]), p, 1.0, np.zeros((1, 2))
+    )
     np.testing.assert_allclose(out, [[0.2 + 0.4 * (1 - np.exp(-1)), 0.8 - 0.4 * (1 - np.exp(-1))]])
 
 
@@ -217,8 +223,9 @@ def test_reputation_stays_in_unit_interval(r, carried) -> None:
 
 
 def test_bloc_utility_weights() -> None:
-    u = rules.bloc_utility(np.array([0.8]), np.array([0.2]), np.array([0.7]), np.array([0.01]),
-                           2, BR)
+    u = rules.bloc_utility(
+        np.array([0.8]), np.array([0.2]), np.array([0.7]), np.array([0.01]), 2, BR
+    )
     expected = BR.weight_alignment * 0.6 + BR.weight_economy * 0.2 - BR.weight_threat * 0.01
     assert u[0] == pytest.approx(expected)
 

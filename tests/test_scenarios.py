@@ -1,4 +1,4 @@
-"""The shipped scenarios: the baseline reproduces the article; counterfactuals move the right way."""
+"""Shipped scenarios: the baseline reproduces the article; counterfactuals move the right way."""
 
 from __future__ import annotations
 
@@ -40,9 +40,14 @@ def test_baseline_reproduces_the_article() -> None:
     failed = table.loc[~table["passed"], ["expectation", "share", "required"]]
     assert failed.empty, f"expectations not met:\n{failed}"
     assert set(table["expectation"]) >= {
-        "pan_leaves_bri", "bra_drops_common_currency", "bra_stays_in_brics",
-        "no_tariff_on_brazil", "mexico_complies", "colombia_complies",
-        "bolivia_stays_brics_partner", "bolivia_tilts_to_china",
+        "pan_leaves_bri",
+        "bra_drops_common_currency",
+        "bra_stays_in_brics",
+        "no_tariff_on_brazil",
+        "mexico_complies",
+        "colombia_complies",
+        "bolivia_stays_brics_partner",
+        "bolivia_tilts_to_china",
     }
 
 
@@ -52,14 +57,18 @@ def test_baseline_uses_the_articles_numbers() -> None:
     assert s.states["BOL"].fdi == {"USA": 4.3e8, "CHN": 6.0e9}
     assert s.states["BRA"].exports["USA"] == 3.7e10
     assert s.states["BRA"].exports["CHN"] - s.states["BRA"].exports["USA"] == pytest.approx(
-        6.73e10)  # "nearly $70 billion more"
+        6.73e10
+    )  # "nearly $70 billion more"
     assert s.powers["USA"].policies["brics_dedollarisation"].tariff == 1.0
     assert "BOL" in [e.state for e in s.events.values() if e.type == "join"]
 
 
 def test_counterfactuals_extend_the_baseline() -> None:
-    for name in ("counterfactual_brics_tariff_imposed", "counterfactual_no_us_pressure",
-                 "counterfactual_china_doubles_lending"):
+    for name in (
+        "counterfactual_brics_tariff_imposed",
+        "counterfactual_no_us_pressure",
+        "counterfactual_china_doubles_lending",
+    ):
         loaded = load_scenario(name)
         assert loaded.files[-1].endswith("latam_2025.yaml")
         assert loaded.scenario.meta.name == name
@@ -70,14 +79,18 @@ def test_without_us_pressure_panama_stays_in_the_bri() -> None:
     calm = final(result("counterfactual_no_us_pressure"), "PAN", "bloc.BRI")
     assert (base == 0).mean() >= 0.8
     assert (calm == 2).mean() >= 0.8
-    assert final(result("counterfactual_no_us_pressure"), "PAN", "tilt").median() > final(
-        result("latam_2025"), "PAN", "tilt").median()
+    assert (
+        final(result("counterfactual_no_us_pressure"), "PAN", "tilt").median()
+        > final(result("latam_2025"), "PAN", "tilt").median()
+    )
 
 
 def test_carrying_out_the_brics_tariff_pushes_brazil_toward_china() -> None:
     base, hit = result("latam_2025"), result("counterfactual_brics_tariff_imposed")
     assert final(hit, "BRA", "tariff.USA").eq(1.0).all()
-    assert final(hit, "BRA", "exports.USA").median() < 0.5 * final(base, "BRA", "exports.USA").median()
+    assert (
+        final(hit, "BRA", "exports.USA").median() < 0.5 * final(base, "BRA", "exports.USA").median()
+    )
     assert final(hit, "BRA", "exports.CHN").median() > final(base, "BRA", "exports.CHN").median()
     assert final(hit, "BRA", "tilt").median() > final(base, "BRA", "tilt").median() + 0.02
 
