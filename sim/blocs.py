@@ -50,7 +50,7 @@ class BlocState:
 def leader_ties(
     blocs: list[BlocState], n_states: int, n_powers: int, partner_weight: float
 ) -> NDArray[np.float64]:
-    """Tie of each state to each power via the blocs it leads: member 1, partner `partner_weight`."""
+    """Each state's tie to each power via the blocs it leads: member 1, partner `partner_weight`."""
     ties = np.zeros((n_states, n_powers))
     for b in blocs:
         weight = np.where(
