@@ -137,7 +137,7 @@ class GeoModel(mesa.Model):  # type: ignore[misc]
         tp = self.rules.alignment.tilt_powers
         self.tilt_pair = (self.power_index[tp[0]], self.power_index[tp[1]])
 
-        self.ties = self.compute_ties()
+        self.refresh_ties()
         self.affinity = self._initial_affinity()
         # Initial memberships are taken as revealed choices: states react to changes in
         # what a bloc is worth to them, not to its level (which the model cannot explain).
@@ -206,15 +206,20 @@ class GeoModel(mesa.Model):  # type: ignore[misc]
             a = new
         return np.asarray(a)
 
-    def dependence(self, power: int) -> F:
-        """Economic dependence on a power: mean of its known trade, FDI and debt shares."""
-        num = np.zeros(self.n_states)
+    def refresh_ties(self) -> None:
+        """Recompute the ties and the economic dependence derived from them."""
+        self.ties = self.compute_ties()
+        num = np.zeros((self.n_states, self.n_powers))
         den = np.zeros(self.n_states)
         for name in ("trade", "fdi", "debt"):
             comp, known = self.ties[name]
-            num += np.where(known, comp[:, power], 0.0)
+            num += np.where(known[:, None], comp, 0.0)
             den += known
-        return np.where(den > 0, num / np.maximum(den, 1), 1.0 / self.n_powers)
+        has = den > 0
+        self.dependence = np.where(
+            has[:, None], num / np.maximum(den, 1)[:, None], 1.0 / self.n_powers
+        )
+        """Economic dependence on each power: mean of its known trade, FDI and debt shares."""
 
     def bloc_change(self, x: int) -> F:
         """Change in the value of bloc `x` to each state since the start."""
@@ -228,7 +233,7 @@ class GeoModel(mesa.Model):  # type: ignore[misc]
         return rules.bloc_utility(
             a[:, b.leader],
             others,
-            self.dependence(b.leader),
+            self.dependence[:, b.leader],
             self.membership_threat_cost(b.code),
             self.n_powers,
             self.rules.blocs,
@@ -345,7 +350,7 @@ class GeoModel(mesa.Model):  # type: ignore[misc]
                 self.enforce(t)
         self.trade_step()
         self.investment_step()
-        self.ties = self.compute_ties()
+        self.refresh_ties()
         self.bloc_step()
         self.alignment_step()
         self.recorder.record(k)
@@ -354,12 +359,15 @@ class GeoModel(mesa.Model):  # type: ignore[misc]
     def trade_step(self) -> None:
         """Step 5: trade follows growth and alignment; tariffs bite and divert."""
         p = self.rules.trade
-        self.export_base = rules.follow_alignment(
-            self.export_base, self.affinity, self.growth, p.alignment_pull, self.dt
+        # Exports and imports follow the same rule: one call on the stacked rows.
+        both = rules.follow_alignment(
+            np.vstack([self.export_base, self.imports]),
+            np.vstack([self.affinity, self.affinity]),
+            self.growth,
+            p.alignment_pull,
+            self.dt,
         )
-        self.imports = rules.follow_alignment(
-            self.imports, self.affinity, self.growth, p.alignment_pull, self.dt
-        )
+        self.export_base, self.imports = both[: self.n_states], both[self.n_states :]
         self.mult = rules.tariff_adjust(self.mult, self.tariff, p, self.dt)
         self.exports = rules.exports_with_tariffs(self.export_base, self.mult, p.diversion)
 

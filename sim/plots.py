@@ -407,7 +407,8 @@ def plot_alignment(
     ts = rf.timeseries()
     _check_variable(variable, ts)
     panel = _panel(ts, variable)
-    chosen = _check_states(states, panel.states)
+    selected = _check_states(states, panel.states)
+    chosen = selected
     replicates = panel.values.shape[0]
     marks = marked_events(rf.events(), replicates)
     has_data = [s for i, s in enumerate(panel.states) if np.isfinite(panel.values[..., i]).any()]
@@ -419,7 +420,8 @@ def plot_alignment(
             context = [s for s in has_data if s not in chosen]
         else:
             chosen = has_data
-    missing = [s for s in chosen if s not in has_data]
+    # States whose tie to a power is unknown (null in the scenario) have no values at all.
+    missing = [s for s in (selected or panel.states) if s not in has_data]
     chosen = [s for s in chosen if s in has_data]
     if not chosen:
         raise ResultsError(f"no values of {variable!r} for {', '.join(missing)}")
@@ -930,6 +932,22 @@ def plot_blocs(
     return save_figure(fig, Path(out) if out is not None else rf.path, "blocs", formats)
 
 
+def _breaks(
+    edges: NDArray[np.datetime64], *series: FloatArray
+) -> tuple[NDArray[np.datetime64], FloatArray, FloatArray]:
+    """Step-function vertices (x, member, partner) at the first step and at each change only.
+
+    `edges` has one more entry than each series; the last value is repeated at the end, as
+    `fill_between(step="post")` needs.
+    """
+    stacked = np.vstack(series)
+    keep = np.ones(stacked.shape[1], dtype=bool)
+    keep[1:] = (np.diff(stacked, axis=1) != 0).any(axis=0)
+    idx = np.append(np.flatnonzero(keep), stacked.shape[1])
+    values = np.append(stacked[:, idx[:-1]], stacked[:, idx[-2:-1]], axis=1)
+    return edges[idx], values[0], values[1]
+
+
 def _blocs_figure(
     dates: NDArray[np.datetime64],
     rows: list[tuple[str, str, FloatArray, FloatArray]],
@@ -982,19 +1000,21 @@ def _blocs_figure(
     bar = 0.72
     for (b, _s, member, partner), yy in zip(rows, row_y, strict=True):
         base = yy + bar / 2  # y grows downwards (inverted axis): bars fill from the bottom
-        m = np.append(member, member[-1])
-        p = np.append(partner, partner[-1])
-        ax.fill_between(edges, base - bar, base, color="0.95", lw=0, step="post", zorder=1)
-        ax.fill_between(edges, base, base - bar * m, color=colour[b], lw=0, step="post", zorder=2)
-        ax.fill_between(
-            edges,
-            base - bar * m,
-            base - bar * (m + p),
-            color=_tint(colour[b], 0.6),
-            lw=0,
-            step="post",
-            zorder=2,
-        )
+        ax.fill_between(edges[[0, -1]], base - bar, base, color="0.95", lw=0, zorder=1)
+        # Only the steps where a share changes are kept: the same picture, a far smaller SVG.
+        x, m, p = _breaks(edges, member, partner)
+        if (m > 0).any():
+            ax.fill_between(x, base, base - bar * m, color=colour[b], lw=0, step="post", zorder=2)
+        if (p > 0).any():
+            ax.fill_between(
+                x,
+                base - bar * m,
+                base - bar * (m + p),
+                color=_tint(colour[b], 0.6),
+                lw=0,
+                step="post",
+                zorder=2,
+            )
     ax.set_ylim(n_units - 0.3, -0.5)
     ax.set_xlim(edges[0], edges[-1])
     ax.set_yticks(row_y, labels, fontsize=8)

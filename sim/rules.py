@@ -60,10 +60,10 @@ def follow_alignment(flows: F, affinity: F, growth: F, pull: float, dt: float) -
     grown = flows * (1.0 + growth)[None, :] ** dt
     tilt = np.exp(pull * dt * (affinity - affinity.mean(axis=1, keepdims=True)))
     shifted = grown * tilt
-    with np.errstate(invalid="ignore", divide="ignore"):
-        scale = np.nansum(grown, axis=1, keepdims=True) / np.nansum(shifted, axis=1, keepdims=True)
-    scale = np.where(np.isfinite(scale), scale, 1.0)
-    return np.asarray(shifted * scale)
+    before = fill(grown).sum(axis=1, keepdims=True)
+    after = fill(shifted).sum(axis=1, keepdims=True)
+    scale = before / np.where(after > 0, after, 1.0)
+    return np.asarray(shifted * np.where(after > 0, scale, 1.0))
 
 
 def exports_with_tariffs(base: F, mult: F, diversion: float) -> F:
@@ -78,9 +78,12 @@ def exports_with_tariffs(base: F, mult: F, diversion: float) -> F:
     # Sum over the other powers directly: `total - known` loses precision when one flow dwarfs
     # the rest (a property test caught a 2e-6 relative error).
     k = known.shape[1]
-    others = np.empty_like(known)
-    for p in range(k):
-        others[:, p] = known[:, [q for q in range(k) if q != p]].sum(axis=1)
+    if k == 2:
+        others = known[:, ::-1]
+    else:
+        others = np.empty_like(known)
+        for p in range(k):
+            others[:, p] = known[:, [q for q in range(k) if q != p]].sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         r = np.where(others > 0, diversion * lost / others, 0.0)
     gain = known * (r.sum(axis=1, keepdims=True) - r)
@@ -116,12 +119,12 @@ def shares(values: F) -> tuple[F, B]:
 
     Rows known but all zero get an even split.
     """
-    known = ~np.isnan(values).any(axis=1)
-    filled = fill(values)
+    missing = np.isnan(values)
+    known = ~missing.any(axis=1)
+    filled = np.where(missing, 0.0, values)
     total = filled.sum(axis=1, keepdims=True)
-    even = np.full_like(filled, 1.0 / values.shape[1])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out = np.where(total > 0, filled / total, even)
+    positive = total > 0
+    out = np.where(positive, filled / np.where(positive, total, 1.0), 1.0 / values.shape[1])
     return np.asarray(out), known
 
 
