@@ -173,7 +173,7 @@ class _Converter:
                     self.fail(knode, path, "mapping keys must be plain scalars")
                     continue
                 key = str(knode.value)  # as written: `true:` stays "true", `0x1F:` "0x1F"
-                if key == "<<":
+                if knode.tag == _STD + "merge":  # a plain `<<`; a quoted one is a string
                     self.fail(knode, path, "merge keys (<<) are not supported; use `extends`")
                     continue
                 if key in out:

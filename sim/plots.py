@@ -1,5 +1,9 @@
 """Figures drawn from a finished results folder: alignment over time and bloc membership.
 
+`plot_alignment` (one chart, lines per state, dated events in a strip above),
+`plot_alignment_grid` (small multiples, one panel per state) and `plot_blocs` (membership
+timeline) each write `<name>.png` / `<name>.svg` and return the paths.
+
 Plots only read what a run wrote (timeseries.parquet, events.csv, manifest.json); they never
 build or run a model. Figures use matplotlib's object-oriented API on a private `Figure`, so
 nothing touches pyplot's global state, and every file is written atomically.
@@ -43,7 +47,20 @@ from sim.errors import ResultsError
 from sim.results import RunFolder
 from sim.scenario import Scenario
 
-__all__ = ["MARKED_KINDS", "MAX_HIGHLIGHT", "plot_alignment", "plot_alignment_grid", "plot_blocs"]
+__all__ = [
+    "MARKED_KINDS",
+    "MAX_HIGHLIGHT",
+    "Mark",
+    "Panel",
+    "check_formats",
+    "choose_states",
+    "marked_events",
+    "plot_alignment",
+    "plot_alignment_grid",
+    "plot_blocs",
+    "save_figure",
+    "scenario_states",
+]
 
 FloatArray = NDArray[np.float64]
 
@@ -224,11 +241,9 @@ def scenario_states(scenario: Scenario) -> list[str]:
 
 
 def _spread(want: Sequence[float], gap: float, lo: float, hi: float) -> list[float]:
-    """Positions as close as possible to `want` (sorted) with at least `gap` between neighbours.
-
-    Overlapping labels merge into clusters centred on their mean wish, which keeps each label
-    near its line; the result is then pushed inside [lo, hi].
-    """
+    """Positions as close as possible to `want` (sorted) with at least `gap` between neighbours."""
+    # Overlapping labels merge into clusters centred on their mean wish, which keeps each label
+    # near its line; the result is then pushed inside [lo, hi].
     clusters: list[list[float]] = [[w] for w in want]
 
     def bottom(c: list[float]) -> float:
@@ -509,7 +524,11 @@ def _alignment_figure(
     if variable == "tilt":
         ymin, ymax = min(ymin, 0.0), max(ymax, 0.0)
         ax.axhline(0.0, color="0.35", lw=0.9, zorder=1.5)
-    pad = max((ymax - ymin) * 0.06, 0.02 if variable == "tilt" else 1e-9 + abs(ymax) * 0.02)
+    # A flat series (a policy never switched) still needs a visible range around it.
+    span = ymax - ymin
+    pad = span * 0.06 if span > 1e-12 else max(abs(ymax) * 0.1, 0.5)
+    if variable == "tilt":
+        pad = max(pad, 0.02)
     ylim = (ymin - pad, ymax + pad)
     if variable == "tilt":
         ylim = (max(ylim[0], -1.02), min(ylim[1], 1.02))

@@ -12,15 +12,17 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
 
 from sim.cli import main
 from sim.errors import Problem, ScenarioError
-from sim.scenario import load_scenario
+from sim.scenario import load_scenario, scenario_from_dict
 
 BAD = Path(__file__).parent / "bad"
 VALID = BAD / "_valid_minimal.yaml"
@@ -92,7 +94,7 @@ CASES: dict[str, list[Want]] = {
         Want(
             2,
             "extends",
-            ("circular extends: circular_extends_a.yaml -> circular_extends_b.yaml -> circular_ext",),
+            ("circular extends: circular_extends_a.yaml -> circular_extends_b.yaml -> circ",),
             file="circular_extends_b.yaml",
         )
     ],
@@ -100,7 +102,7 @@ CASES: dict[str, list[Want]] = {
         Want(
             2,
             "extends",
-            ("circular extends: circular_extends_b.yaml -> circular_extends_a.yaml -> circular_ext",),
+            ("circular extends: circular_extends_b.yaml -> circular_extends_a.yaml -> circ",),
             file="circular_extends_a.yaml",
         )
     ],
@@ -114,7 +116,9 @@ CASES: dict[str, list[Want]] = {
         Want(18, "", ("not valid YAML", "use spaces, not tabs"), column=1)
     ],
     "top_level_list.yaml": [Want(2, "", ("expected a mapping of sections", "got a list"))],
-    "alias_bomb.yaml": [Want(n, c, ANCHORS, column=4) for n, c in zip(range(2, 11), "abcdefghi")],
+    "alias_bomb.yaml": [
+        Want(n, c, ANCHORS, column=4) for n, c in zip(range(2, 11), "abcdefghi", strict=True)
+    ],
     "python_object_apply.yaml": [
         Want(3, "meta.name", ("tag !!python/object/apply:os.system is not allowed",))
     ],
@@ -245,7 +249,103 @@ def test_extends_error_is_reported_in_the_file_that_has_it(tmp_path: Path) -> No
     with pytest.raises(ScenarioError) as info:
         load_scenario(tmp_path / "child.yaml")
     [problem] = info.value.problems
-    assert (Path(problem.file).name, problem.line, problem.path) == ("base.yaml", 19, "states.PAN.gdp")
+    assert (Path(problem.file).name, problem.line, problem.path) == (
+        "base.yaml",
+        19,
+        "states.PAN.gdp",
+    )
+
+
+# --------------------------------------------------------------------------- schema messages
+
+
+def _event(**fields: Any) -> Callable[[dict[str, Any]], None]:
+    return lambda d: d["events"].update(x={"date": "2025-03", **fields})
+
+
+SCHEMA_MESSAGES: list[tuple[str, Callable[[dict[str, Any]], None], str, str]] = [
+    # a missing field whose name is also an event/expect type is still named
+    (
+        "policy_change without policy",
+        _event(type="policy_change", state="BRA", active=True),
+        "events.x.policy",
+        "required field is missing",
+    ),
+    (
+        "policy expectation without policy",
+        lambda d: d["expect"].update(x={"type": "policy", "by": "2025-03", "state": "BRA"}),
+        "expect.x.policy",
+        "required field is missing",
+    ),
+    # "did you mean" uses the fields of the entry's own type, not of the first type
+    (
+        "engagement typo",
+        lambda d: d["events"]["wang"].update(intensty=2),
+        "events.wang.intensty",
+        "did you mean 'intensity'? (expected one of: date, intensity, label, power, states, type)",
+    ),
+    (
+        "unknown event type",
+        _event(type="thret"),
+        "events.x.type",
+        "unknown type 'thret'; did you mean 'threat'?",
+    ),
+    (
+        "event without type",
+        _event(sender="USA"),
+        "events.x.type",
+        "required field is missing",
+    ),
+    ("null state", lambda d: d["states"].update(BRA=None), "states.BRA", "expected a mapping"),
+    ("states as a list", lambda d: d.update(states=["BRA"]), "states", "got a list"),
+    (
+        "null where text is expected",
+        lambda d: d["time"].update(start=None),
+        "time.start",
+        "(got null)",
+    ),
+    (
+        "infinite GDP",
+        lambda d: d["powers"]["USA"].update(gdp=float("inf")),
+        "powers.USA.gdp",
+        "finite number (got .inf)",
+    ),
+    (
+        "bad state code",
+        lambda d: d["states"].update({"1AB": d["states"].pop("PAN")}),
+        "states.1AB",
+        "invalid code '1AB'",
+    ),
+    (
+        "rule_change value of neither type",
+        _event(type="rule_change", path="threats.credibility", value="abc"),
+        "events.x.value",
+        "valid number, unable to parse string as a number (got 'abc'); or input should be a "
+        "valid boolean",
+    ),
+    (
+        "unknown policy with none defined",
+        lambda d: d["events"]["canal"].update(target="BOL", demand={"policy": "x"}),
+        "events.canal.demand.policy",
+        "unknown policy of BOL 'x' (valid: none are defined)",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "path", "says"),
+    [pytest.param(*case[1:], id=case[0]) for case in SCHEMA_MESSAGES],
+)
+def test_schema_messages(
+    mini_dict: dict[str, Any], mutate: Callable[[dict[str, Any]], None], path: str, says: str
+) -> None:
+    mutate(mini_dict)
+    with pytest.raises(ScenarioError) as info:
+        scenario_from_dict(mini_dict)
+    [problem] = info.value.problems
+    assert problem.path == path
+    assert says in problem.message
+    _no_noise(problem.message)
 
 
 # --------------------------------------------------------------------------- CLI, in-process

@@ -102,6 +102,10 @@ def test_norway_stays_a_state_code(tmp_path: Path) -> None:
     assert "NO" in s.states and s.states["NO"].name == "Norway"
 
 
+def test_quoted_merge_key_is_a_plain_string() -> None:
+    assert parse("'<<': 1\n") == {"<<": 1}
+
+
 def test_keys_are_kept_as_written() -> None:
     assert parse("true: 1\n0x1F: 2\n1.50: 3\nnull: 4\n") == {
         "true": 1,
@@ -425,9 +429,11 @@ def test_apply_override_errors(assignment: str, says: str) -> None:
 TEXT_CHARS = st.characters(
     codec="utf-8", exclude_categories=("Cs", "Cc", "Zl", "Zp"), include_characters="\n\t"
 )
-"""Any text but control characters and Unicode line separators (the dumper writes NEL raw)."""
-_RESERVED = {"true", "false", "null", "yes", "no", "on", "off", "y", "n"}
-keys = st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True).filter(lambda k: k not in _RESERVED)
+"""Any text but control characters and Unicode line separators (the dumper writes NEL raw).
+
+Keys and values may be YAML-special (`true`, `null`, `<<`, `0x1F`, `NO`): the dumper quotes them.
+"""
+keys = st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True) | st.text(TEXT_CHARS, max_size=8)
 scalars = (
     st.none()
     | st.booleans()
