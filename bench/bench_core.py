@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 
 from sim.model import GeoModel
-from sim.run import run_once
+from sim.runner import run_once
 from sim.scenario import load_scenario
 from sim.synthetic import world
 

@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from sim.errors import GeosimError, ScenarioError
@@ -30,10 +31,10 @@ def _fail_input(exc: GeosimError) -> NoReturn:
     if isinstance(exc, ScenarioError):
         n = len(exc.problems)
         for p in exc.problems:
-            err.print(f"[red]error[/red]: {p}", soft_wrap=True)
+            err.print(f"[red]error[/red]: {escape(str(p))}", soft_wrap=True)
         err.print(f"{n} problem{'s' if n != 1 else ''} found; nothing was run.")
     else:
-        err.print(f"[red]error[/red]: {exc}", soft_wrap=True)
+        err.print(f"[red]error[/red]: {escape(str(exc))}", soft_wrap=True)
     sys.exit(EXIT_INPUT)
 
 
@@ -55,7 +56,9 @@ def _errors(ctx: click.Context) -> Iterator[None]:
     except Exception as exc:
         if debug:
             raise
-        err.print(f"[red]internal error[/red]: {type(exc).__name__}: {exc}", soft_wrap=True)
+        err.print(
+            f"[red]internal error[/red]: {type(exc).__name__}: {escape(str(exc))}", soft_wrap=True
+        )
         err.print("This is a bug in geosim; rerun with --debug for a traceback and report it.")
         sys.exit(EXIT_INTERNAL)
 
@@ -118,7 +121,7 @@ def _load(scenario: str, overrides: tuple[str, ...], quiet: bool = False) -> Any
     loaded = load_scenario(scenario, overrides)
     if not quiet:
         for o in loaded.overrides:
-            err.print(f"override {o['path']}: {o['old']!r} -> {o['new']!r}")
+            err.print(escape(f"override {o['path']}: {o['old']!r} -> {o['new']!r}"))
     return loaded
 
 
@@ -160,7 +163,7 @@ def run(
     """Run SCENARIO (file or built-in name; default latam_2025) and write a results folder."""
     with _errors(ctx):
         from sim.results import write_run
-        from sim.run import run as run_scenario
+        from sim.runner import run as run_scenario
 
         loaded = _load(scenario, overrides, quiet)
         update, stop = _progress(replicates, "replicates")
@@ -220,7 +223,7 @@ def check(
 ) -> None:
     """Run SCENARIO's replicates and test its `expect` section (exit 1 if any fails)."""
     with _errors(ctx):
-        from sim.run import run as run_scenario
+        from sim.runner import run as run_scenario
 
         loaded = _load(scenario, overrides)
         if not loaded.scenario.expect:
@@ -257,7 +260,7 @@ def validate(ctx: click.Context, files: tuple[str, ...], overrides: tuple[str, .
             except ScenarioError as exc:
                 bad += 1
                 for p in exc.problems:
-                    err.print(f"[red]error[/red]: {p}", soft_wrap=True)
+                    err.print(f"[red]error[/red]: {escape(str(p))}", soft_wrap=True)
                 continue
             s = loaded.scenario
             out.print(

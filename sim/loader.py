@@ -155,7 +155,8 @@ class _Converter:
             self.fail(node, path, "YAML anchors and aliases are not supported; use `extends`")
             return None
         if node.tag not in _ALLOWED_TAGS:
-            tag = "!!" + node.tag.removeprefix(_STD) if node.tag.startswith(_STD) else node.tag
+            tag = str(node.tag)
+            tag = "!!" + tag.removeprefix(_STD) if tag.startswith(_STD) else tag
             self.fail(node, path, f"tag {tag} is not allowed (nothing in a scenario runs)")
             return None
         if isinstance(node, ScalarNode):
@@ -398,7 +399,7 @@ def apply_override(tree: Tree, assignment: str) -> dict[str, Any]:
     last = path[-1]
     if isinstance(parent, dict) and isinstance(last, str):
         old = parent.get(last)
-        if _is_sourced(old) and not isinstance(value, dict):
+        if old is not None and _is_sourced(old) and not isinstance(value, dict):
             old = old["value"]  # keep the number's shape; the override has no source
         parent[last] = value
     elif isinstance(parent, list) and isinstance(last, int) and -len(parent) <= last < len(parent):

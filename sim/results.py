@@ -19,13 +19,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from sim.errors import ResultsError
-from sim.run import RunResult
 from sim.scenario import LoadedScenario, Scenario
+
+if TYPE_CHECKING:  # readers of results folders (plots) must not pull in the model
+    from sim.runner import RunResult
 
 DATA_FILES = (
     "timeseries.parquet",
@@ -222,7 +224,7 @@ class RunFolder:
 
 def reproduce(folder: str | Path, into: Path) -> tuple[Path, dict[str, bool]]:
     """Re-run a run folder's manifest into `into`; report which data files match byte for byte."""
-    from sim.run import run
+    from sim.runner import run
 
     original = RunFolder.open(folder)
     m = original.manifest

@@ -752,16 +752,21 @@ def _pydantic_problems(exc: ValidationError, tree: Tree, plain: Any) -> list[Pro
             path = (*path, str(ctx.get("discriminator", "'type'")).strip("'"))
             msg = "required field is missing (it selects the kind of entry)"
         elif err["loc"][-1:] == ("[key]",):
-            msg = (f"invalid code {_yaml_repr(given)}: use a letter, then letters, digits or _ "
-                   "(at most 24 characters)")
+            msg = (
+                f"invalid code {_yaml_repr(given)}: use a letter, then letters, digits or _ "
+                "(at most 24 characters)"
+            )
         elif "input" in err:
             scalar = isinstance(given, str | int | float | bool) or given is None
             if scalar and repr(given) not in msg:
                 msg += f" (got {_yaml_repr(given)})"
         msg = msg.removeprefix("Value error, ")
         problem = tree.problem(path, msg)
-        if out and out[-1].path == problem.path and err["loc"][-1:] and (
-            err["loc"][-1] in _UNION_TAGS
+        if (
+            out
+            and out[-1].path == problem.path
+            and err["loc"][-1:]
+            and (err["loc"][-1] in _UNION_TAGS)
         ):  # one union member's complaint per line would repeat the same location
             msg = f"{out[-1].message}; or {msg[:1].lower()}{msg[1:]}"
             problem = tree.problem(path, msg)
@@ -799,20 +804,23 @@ def _yaml_repr(value: Any) -> str:
 def _real_path(plain: Any, loc: Iterable[int | str]) -> Key:
     """Drop the discriminator/union tags pydantic inserts into `loc`, keeping real keys."""
     path: list[str | int] = []
-    node = plain
+    node: Any = plain
     tag = None  # the discriminator value pydantic inserts after entering a tagged-union entry
     for part in loc:
-        if isinstance(node, dict) and part == tag and part not in node:
+        is_key = isinstance(node, dict) and part in node
+        is_index = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if isinstance(node, dict) and part == tag and not is_key:
             tag = None  # `events.x.policy_change.policy`: skip the tag, keep the field after it
-        elif (isinstance(node, dict) and part in node) or (
-            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
-        ):
+        elif is_key or is_index:
             path.append(part)
             node = node[part]
             tag = node.get("type") if isinstance(node, dict) else None
         elif isinstance(node, dict | list):
-            if isinstance(part, str) and not isinstance(node, list) and part[:1].islower() and (
-                part not in _UNION_TAGS
+            if (
+                isinstance(part, str)
+                and not isinstance(node, list)
+                and part[:1].islower()
+                and (part not in _UNION_TAGS)
             ):
                 path.append(part)  # a missing field: report it by name
                 node = None
@@ -959,9 +967,12 @@ def cross_check(s: Scenario, tree: Tree, sources: dict[Key, str]) -> list[Proble
             need("state", ev.target, states, (*base, "target"))
             need("bloc", ev.bloc, blocs, (*base, "bloc"))
             need("bloc", ev.demand.leave_bloc, blocs, (*base, "demand", "leave_bloc"))
-            if ev.target and ev.demand.policy and ev.demand.policy not in s.states.get(
-                ev.target, State(name="", gdp=1)
-            ).policies and ev.target in states:
+            if (
+                ev.target
+                and ev.demand.policy
+                and ev.demand.policy not in s.states.get(ev.target, State(name="", gdp=1)).policies
+                and ev.target in states
+            ):
                 known = s.states[ev.target].policies
                 kind = f"policy of {ev.target}"
                 bad((*base, "demand", "policy"), _unknown(kind, ev.demand.policy, known))
@@ -1002,9 +1013,12 @@ def cross_check(s: Scenario, tree: Tree, sources: dict[Key, str]) -> list[Proble
             date(ex.since, (*base, "since"))
     for path, src in sorted(sources.items(), key=lambda kv: dotted(kv[0])):
         if src not in s.meta.sources:
-            bad(path, _unknown("source", src, s.meta.sources) if s.meta.sources else (
-                f"cites source {src!r}, but meta.sources is empty"
-            ))
+            bad(
+                path,
+                _unknown("source", src, s.meta.sources)
+                if s.meta.sources
+                else (f"cites source {src!r}, but meta.sources is empty"),
+            )
     return problems
 
 

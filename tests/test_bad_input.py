@@ -273,7 +273,9 @@ SCHEMA_MESSAGES: list[tuple[str, Callable[[dict[str, Any]], None], str, str]] = 
     ),
     (
         "policy expectation without policy",
-        lambda d: d["expect"].update(x={"type": "policy", "by": "2025-03", "state": "BRA"}),
+        lambda d: d["expect"].update(
+            x={"type": "policy", "by": "2025-03", "state": "BRA", "active": True}
+        ),
         "expect.x.policy",
         "required field is missing",
     ),

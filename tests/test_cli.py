@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from sim.cli import main
 from sim.errors import ResultsError
 from sim.results import DATA_FILES, RunFolder, sha256, write_run
-from sim.run import run
+from sim.runner import run
 from sim.scenario import load_scenario
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from sim.agents import GreatPower, State
 from sim.model import GeoModel
-from sim.run import replicate_seeds, run, run_once
+from sim.runner import replicate_seeds, run, run_once
 from sim.scenario import Scenario, scenario_from_dict
 
 

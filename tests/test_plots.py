@@ -29,7 +29,7 @@ from sim.plots import (
     plot_blocs,
 )
 from sim.results import RunFolder, write_run
-from sim.run import run
+from sim.runner import run
 from sim.scenario import scenario_from_dict
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -239,32 +239,11 @@ def test_plots_module_imports_no_model_code() -> None:
             imported |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module:
             imported.add(node.module)
-    assert not imported & {"sim.model", "sim.run", "sim.agents", "mesa"}
+    assert not imported & {"sim.model", "sim.runner", "sim.agents", "mesa"}
     assert "matplotlib.pyplot" not in imported
-
-
-def _top_level_imports(path: Path) -> set[str]:
-    """Modules a file imports at module level (not inside functions or `if TYPE_CHECKING`)."""
-    names: set[str] = set()
-    for node in ast.parse(path.read_text(encoding="utf-8")).body:
-        if isinstance(node, ast.Import):
-            names |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            names.add(node.module)
-    return names
 
 
 def test_importing_plots_loads_no_model() -> None:
     code = "import sys, sim.plots; print(' '.join(sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    model_code = set(out.stdout.split()) & {"sim.model", "sim.run", "mesa"}
-    # sim.plots itself imports no model code (see the test above), but modules it needs may:
-    # the package `__init__` re-exports `run`, and sim.results imports it for an annotation.
-    eager = [
-        f"{module.__name__} imports sim.run at module level"
-        for module in (sim, sim.results)
-        if {"sim.run", "sim.model"} & _top_level_imports(Path(str(module.__file__)))
-    ]
-    if model_code and eager:
-        pytest.xfail("; ".join(eager))
-    assert not model_code
+    assert not set(out.stdout.split()) & {"sim.model", "sim.runner", "sim.agents", "mesa"}

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.run import RunResult, run
+from sim.runner import RunResult, run
 from sim.scenario import builtin_scenarios_dir, load_scenario
 
 GOLDEN = Path(__file__).parent / "golden" / "latam_2025_seed1.csv"

@@ -5,7 +5,7 @@ Run `python tests/golden/regen.py`, inspect the diff, and commit it with the rea
 
 from pathlib import Path
 
-from sim.run import run
+from sim.runner import run
 from sim.scenario import load_scenario
 
 if __name__ == "__main__":
