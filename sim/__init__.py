@@ -30,7 +30,18 @@ _EXPORTS = {
     "run": "sim.runner",
 }
 
-__all__ = [*sorted(_EXPORTS), "__version__"]
+__all__ = [
+    "GeoModel",
+    "GeosimError",
+    "LoadedScenario",
+    "ResultsError",
+    "RunResult",
+    "Scenario",
+    "ScenarioError",
+    "__version__",
+    "load_scenario",
+    "run",
+]
 
 if TYPE_CHECKING:
     from sim.errors import GeosimError, ResultsError, ScenarioError

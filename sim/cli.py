@@ -46,7 +46,7 @@ def _errors(ctx: click.Context) -> Iterator[None]:
         yield
     except GeosimError as exc:
         if debug:
-            raise
+            err.print_exception()
         _fail_input(exc)
     except KeyboardInterrupt:
         err.print("interrupted; no results were published.")
@@ -116,12 +116,13 @@ def _progress(total: int, label: str) -> tuple[Callable[[int], None], Callable[[
 
 
 def _load(scenario: str, overrides: tuple[str, ...], quiet: bool = False) -> Any:
-    from sim.scenario import load_scenario
+    from sim.scenario import load_scenario, yaml_repr
 
     loaded = load_scenario(scenario, overrides)
     if not quiet:
         for o in loaded.overrides:
-            err.print(escape(f"override {o['path']}: {o['old']!r} -> {o['new']!r}"))
+            old, new = yaml_repr(o["old"]), yaml_repr(o["new"])
+            err.print(escape(f"override {o['path']}: {old} -> {new}"), soft_wrap=True)
     return loaded
 
 
@@ -265,7 +266,8 @@ def validate(ctx: click.Context, files: tuple[str, ...], overrides: tuple[str, .
             s = loaded.scenario
             out.print(
                 f"ok: {f} ({len(s.states)} states, {len(s.powers)} powers, "
-                f"{len(s.blocs)} blocs, {len(s.events)} events, {len(s.expect)} expectations)"
+                f"{len(s.blocs)} blocs, {len(s.events)} events, {len(s.expect)} expectations)",
+                soft_wrap=True,
             )
         if bad:
             err.print(f"{bad} of {len(files)} file(s) invalid.")

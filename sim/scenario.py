@@ -32,11 +32,11 @@ def _month(text: str) -> str:
 
 
 Month = Annotated[str, AfterValidator(_month)]
-Share = Annotated[float, Field(ge=0.0, le=1.0)]
-NonNeg = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
-Positive = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
+Share = Annotated[float, Field(ge=0.0, le=1.0, strict=True)]
+NonNeg = Annotated[float, Field(ge=0.0, allow_inf_nan=False, strict=True)]
+Positive = Annotated[float, Field(gt=0.0, allow_inf_nan=False, strict=True)]
 Code = Annotated[str, Field(min_length=1, max_length=24, pattern=r"^[A-Za-z][A-Za-z0-9_]*$")]
-Amounts = dict[str, Annotated[float, Field(ge=0.0, allow_inf_nan=False)] | None]
+Amounts = dict[str, NonNeg | None]
 
 
 class Frozen(BaseModel):
@@ -81,9 +81,9 @@ class Time(Frozen):
     """Length of one step."""
     end: Month | None = None
     """Last month of the horizon (inclusive). Give `end` or `steps`, not both."""
-    steps: Annotated[int, Field(gt=0, le=100_000)] | None = None
+    steps: Annotated[int, Field(gt=0, le=100_000, strict=True)] | None = None
     """Number of steps (alternative to `end`)."""
-    seed: Annotated[int, Field(ge=0)] = 0
+    seed: Annotated[int, Field(ge=0, strict=True)] = 0
     """Default root seed; `--seed` overrides it."""
 
     @model_validator(mode="after")
@@ -133,7 +133,7 @@ class Stakes(Frozen):
     stake: Share | None = None
     """Non-tariff stake (security, aid, canal, sanctions) as a share of the target's GDP."""
     credibility: Share | None = None
-    """Probability the sender carries the threat out if defied; default `rules.threats.credibility`."""
+    """Probability the sender carries out the threat if defied (default `threats.credibility`)."""
 
     @model_validator(mode="after")
     def _one(self) -> Stakes:
@@ -157,12 +157,12 @@ class StandingPolicy(Stakes):
     """First month the policy is in force (default: the scenario start)."""
     end: Month | None = None
     """Last month the policy is in force (default: the horizon)."""
-    deadline_months: Annotated[int, Field(ge=0, le=120)] = 1
+    deadline_months: Annotated[int, Field(ge=0, le=120, strict=True)] = 1
     """Months the target has to comply before the sender decides to impose or back down."""
     vigilance: Share = 1.0
     """Probability per step that the sender notices a violation and issues the threat."""
-    cooldown_months: Annotated[int, Field(ge=0)] | None = None
-    """Months before the same state can be threatened again; default `rules.threats.cooldown_months`."""
+    cooldown_months: Annotated[int, Field(ge=0, strict=True)] | None = None
+    """Months before the same state is threatened again (default `threats.cooldown_months`)."""
 
 
 class Power(Frozen):
@@ -178,7 +178,7 @@ class Power(Frozen):
     """New official lending per year across the modelled states, US$."""
     engagement: NonNeg = 1.0
     """Baseline diplomatic engagement with every state (relative units; visits add pulses)."""
-    import_growth: Annotated[float, Field(gt=-1.0, lt=1.0)] = 0.0
+    import_growth: Annotated[float, Field(gt=-1.0, lt=1.0, strict=True)] = 0.0
     """Annual growth of the power's imports from the modelled states (trade trend)."""
     policies: dict[str, StandingPolicy] = {}
     """Standing threats by name."""
@@ -290,7 +290,7 @@ class ThreatRules(Frozen):
     """Fraction of the sender's reputation lost when it backs down."""
     reputation_gain: Share = 0.05
     """Fraction of the gap to full reputation regained when it carries a threat out."""
-    cooldown_months: Annotated[int, Field(ge=0)] = 12
+    cooldown_months: Annotated[int, Field(ge=0, strict=True)] = 12
     """Months before a standing policy threatens the same state again."""
     bloc_salience: NonNeg = 0.005
     """Default value of a bloc membership, share of GDP, for states that give none."""
@@ -359,7 +359,7 @@ class AlignmentRules(Frozen):
     engagement_half_life_years: Positive = 0.5
     """Half-life of an engagement pulse (a visit, a summit), years."""
     engagement_persistence: Share = 0.25
-    """Share of each engagement pulse that adds lastingly to the power's engagement with the state."""
+    """Share of each engagement pulse that lasts (adds to the power's engagement with the state)."""
     noise: NonNeg = 0.01
     """Standard deviation of affinity shocks per sqrt(year)."""
     tilt_powers: tuple[str, str] = ("USA", "CHN")
@@ -403,7 +403,7 @@ class ThreatEvent(_Event, Stakes):
     """Threaten every member and partner of this bloc that violates the demand."""
     demand: Demand
     """What the target must do."""
-    deadline_months: Annotated[int, Field(ge=0, le=120)] = 1
+    deadline_months: Annotated[int, Field(ge=0, le=120, strict=True)] = 1
     """Months to comply before the sender imposes or backs down."""
 
     @model_validator(mode="after")
@@ -501,7 +501,7 @@ class GovernmentChangeEvent(_Event):
     type: Literal["government_change"]
     state: str
     """State."""
-    shift: dict[str, Annotated[float, Field(ge=-1.0, le=1.0)]]
+    shift: dict[str, Annotated[float, Field(ge=-1.0, le=1.0, strict=True)]]
     """Change of affinity to each power."""
     sovereignty: NonNeg | None = None
     """New sovereignty sensitivity, if it changes."""
@@ -616,9 +616,9 @@ class TiltExpect(_Expect):
     type: Literal["tilt"]
     state: str
     """State."""
-    above: float | None = None
+    above: Annotated[float, Field(strict=True)] | None = None
     """Tilt at `by` must exceed this."""
-    below: float | None = None
+    below: Annotated[float, Field(strict=True)] | None = None
     """Tilt at `by` must be below this."""
     since: Month | None = None
     """Compare with the tilt at this date (needs `direction`)."""
@@ -753,13 +753,13 @@ def _pydantic_problems(exc: ValidationError, tree: Tree, plain: Any) -> list[Pro
             msg = "required field is missing (it selects the kind of entry)"
         elif err["loc"][-1:] == ("[key]",):
             msg = (
-                f"invalid code {_yaml_repr(given)}: use a letter, then letters, digits or _ "
+                f"invalid code {yaml_repr(given)}: use a letter, then letters, digits or _ "
                 "(at most 24 characters)"
             )
         elif "input" in err:
             scalar = isinstance(given, str | int | float | bool) or given is None
             if scalar and repr(given) not in msg:
-                msg += f" (got {_yaml_repr(given)})"
+                msg += f" (got {yaml_repr(given)})"
         msg = msg.removeprefix("Value error, ")
         problem = tree.problem(path, msg)
         if (
@@ -788,7 +788,7 @@ def _yaml_kind(value: Any) -> str:
     return "a list" if isinstance(value, list | tuple) else "a mapping"
 
 
-def _yaml_repr(value: Any) -> str:
+def yaml_repr(value: Any) -> str:
     """A scalar as the user would write it in YAML (null, true), not as Python shows it."""
     if value is None:
         return "null"
