@@ -1,4 +1,4 @@
-"""geosim: states and great powers trade, invest, lend, threaten and join blocs under scenario rules.
+"""geosim: states and great powers trade, invest, lend, threaten and join blocs under scenarios.
 
 The library API (the CLI is a thin layer over it)::
 
