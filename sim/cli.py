@@ -405,3 +405,204 @@ def list_cmd() -> None:
 
     for p in sorted(builtin_scenarios_dir().glob("*.yaml")):
         out.print(f"{p.stem:45s} {p}")
+
+
+@main.command()
+@scenario_arg
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="PATH=a:b:n|v1,v2,...",
+    help="Sweep a scenario path over n values from a to b, or over a list (repeatable).",
+)
+@click.option(
+    "--design",
+    "design_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Design file (YAML): method grid/lhs/sobol/morris, ranges, replicates, seed.",
+)
+@click.option(
+    "--replicates",
+    "-n",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Replicates per design point (default: the design's, else 1).",
+)
+@seed_opt
+@set_opt
+@click.option(
+    "--workers",
+    "-w",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Local worker processes.",
+)
+@click.option(
+    "--scheduler",
+    envvar="DASK_SCHEDULER_ADDRESS",
+    default=None,
+    help="Dask scheduler address (or DASK_SCHEDULER_ADDRESS); needs the [dask] extra.",
+)
+@click.option(
+    "--dask-local",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Start a local Dask cluster with N workers.",
+)
+@click.option(
+    "--chunk-size",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Runs per chunk (default: balanced for the workers, at most 64).",
+)
+@click.option(
+    "--timeseries",
+    type=click.Choice(["tilt", "affinity", "none"]),
+    default="tilt",
+    show_default=True,
+    help="Which time series to keep for every run.",
+)
+@click.option("--fail-fast", is_flag=True, help="Stop at the first failed run.")
+@click.option("--retry-failed", is_flag=True, help="Run again the runs that failed before.")
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Resume an interrupted sweep (also what re-running the command does).",
+)
+@click.option("--csv", "csv_export", is_flag=True, help="Also write runs.csv and timeseries.csv.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("results"),
+    show_default=True,
+    help="Results root folder.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="Print only the sweep folder.")
+@click.pass_context
+def sweep(
+    ctx: click.Context,
+    scenario: str,
+    params: tuple[str, ...],
+    design_file: Path | None,
+    replicates: int | None,
+    seed: int | None,
+    overrides: tuple[str, ...],
+    workers: int,
+    scheduler: str | None,
+    dask_local: int | None,
+    chunk_size: int | None,
+    timeseries: str,
+    fail_fast: bool,
+    retry_failed: bool,
+    resume: bool,
+    csv_export: bool,
+    out_dir: Path,
+    quiet: bool,
+) -> None:
+    """Sweep SCENARIO over a design: every point x replicates, resumable, in parallel.
+
+    Exit status 1 if any run failed (the sweep still finishes; see errors/ in the folder).
+    """
+    with _errors(ctx):
+        from sim.design import design_from_options, load_design
+        from sim.sweep import execute, export_csv, plan
+
+        loaded = _load(scenario, overrides, quiet)
+        if design_file is not None and params:
+            raise GeosimError("give either --param options or --design, not both")
+        if design_file is not None:
+            design, _ = load_design(design_file)
+            update: dict[str, Any] = {}
+            if replicates is not None:
+                update["replicates"] = replicates
+            if seed is not None:
+                update["seed"] = seed
+            design = design.model_copy(update=update)
+        elif params:
+            root = loaded.scenario.time.seed if seed is None else seed
+            design = design_from_options(list(params), replicates or 1, root)
+        else:
+            raise GeosimError("nothing to sweep: give --param PATH=a:b:n (repeatable) or --design")
+        p = plan(loaded, design, timeseries)
+        if not quiet:
+            err.print(
+                f"sweep: {len(p.points)} design points x {design.replicates} replicates "
+                f"= {len(p.tasks)} runs ({design.method})"
+            )
+        update_bar, stop = _sweep_progress(len(p.tasks), quiet)
+        try:
+            outcome = execute(
+                p,
+                out_dir,
+                workers=workers,
+                scheduler=scheduler,
+                dask_local=dask_local,
+                chunk_size=chunk_size,
+                fail_fast=fail_fast,
+                retry_failed=retry_failed,
+                progress=update_bar,
+                command=["geosim", *sys.argv[1:]],
+            )
+        except KeyboardInterrupt:
+            stop()
+            err.print("interrupted: finished runs are saved; run the same command to resume.")
+            sys.exit(130)
+        finally:
+            stop()
+        if csv_export:
+            export_csv(outcome.folder)
+        if quiet:
+            out.print(str(outcome.folder.path))
+        else:
+            out.print(
+                f"{outcome.total} runs: {outcome.ran} run now, {outcome.skipped} already done, "
+                f"{outcome.failed} failed, in {outcome.seconds:.1f} s"
+            )
+            if outcome.failed:
+                out.print(f"errors: {outcome.folder.path / 'errors'}")
+            out.print(f"results: {outcome.folder.path}")
+        if outcome.failed:
+            sys.exit(EXIT_FAILED)
+
+
+def _sweep_progress(total: int, quiet: bool) -> tuple[Callable[[Any], None], Callable[[], None]]:
+    """Progress bar for sweeps: runs done of total, failures, elapsed, ETA (terminal only)."""
+    if quiet or not err.is_terminal:
+        return (lambda _p: None), (lambda: None)
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    bar = Progress(
+        "[bold]runs",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[failed]} failed"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    )
+    task = bar.add_task("runs", total=total, failed=0)
+    bar.start()
+    stopped = False
+
+    def update(p: Any) -> None:
+        bar.update(task, completed=p.done, failed=p.failed)
+
+    def stop() -> None:
+        nonlocal stopped
+        if not stopped:
+            bar.stop()
+            stopped = True
+
+    return update, stop

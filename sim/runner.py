@@ -257,3 +257,62 @@ def evaluate(ex: Expect, rep: Replicate, spec: Scenario) -> bool:
         before = rep.data[_step_at(spec, ex.since), i, 0]
         ok &= bool(tilt > before) if ex.direction == "up" else bool(tilt < before)
     return ok
+
+
+# --------------------------------------------------------------------------- sweep outcomes
+
+
+def outcome_names(spec: Scenario) -> list[str]:
+    """Columns `run_outcomes` produces for a scenario, in order (fixed for a whole sweep)."""
+    names = ["mean_tilt_end"]
+    names += [f"tilt_end.{s}" for s in spec.states]
+    names += [f"tilt_change.{s}" for s in spec.states]
+    names += [f"bloc_end.{b}.{s}" for b in spec.blocs for s in spec.states]
+    names += ["threats", "complied", "defied", "imposed", "backed_down", "tariffs_imposed"]
+    names += [f"expect.{x}" for x in spec.expect]
+    return names
+
+
+def run_outcomes(rep: Replicate, spec: Scenario) -> dict[str, float]:
+    """Scalar outcomes of one run: final tilts, memberships, threat counts, expectations met."""
+    first, last = rep.data[0], rep.data[-1]
+    col = {name: c for c, name in enumerate(rep.names)}
+    out: dict[str, float] = {"mean_tilt_end": float(np.mean(last[:, 0]))}
+    for i, s in enumerate(rep.states):
+        out[f"tilt_end.{s}"] = float(last[i, 0])
+    for i, s in enumerate(rep.states):
+        out[f"tilt_change.{s}"] = float(last[i, 0] - first[i, 0])
+    for b in spec.blocs:
+        for i, s in enumerate(rep.states):
+            out[f"bloc_end.{b}.{s}"] = float(last[i, col[f"bloc.{b}"]])
+    kinds = [row["kind"] for row in rep.log]
+    out["threats"] = float(kinds.count("threat"))
+    for k in ("complied", "defied", "imposed", "backed_down"):
+        out[k] = float(kinds.count(k))
+    out["tariffs_imposed"] = float(kinds.count("tariff_imposed"))
+    for xid, ex in spec.expect.items():
+        out[f"expect.{xid}"] = float(evaluate(ex, rep, spec))
+    return out
+
+
+def tilt_frame(rep: Replicate, run_id: int, variables: tuple[str, ...] = ("tilt",)) -> pd.DataFrame:
+    """Long rows (run, step, state, variable, value) of selected variables of one run."""
+    cols = [rep.names.index(v) for v in variables]
+    steps, n, _ = rep.data.shape
+    block = rep.data[:, :, cols]  # steps x states x vars
+    values = block.reshape(-1)
+    keep = ~np.isnan(values)
+    v = len(cols)
+    return pd.DataFrame(
+        {
+            "run": np.full(int(keep.sum()), run_id, dtype=np.int64),
+            "step": np.repeat(np.arange(steps, dtype=np.int32), n * v)[keep],
+            "state": pd.Categorical.from_codes(
+                np.tile(np.repeat(np.arange(n), v), steps)[keep], categories=pd.Index(rep.states)
+            ),
+            "variable": pd.Categorical.from_codes(
+                np.tile(np.arange(v), steps * n)[keep], categories=pd.Index(list(variables))
+            ),
+            "value": values[keep],
+        }
+    )

@@ -1,0 +1,220 @@
+"""Sweep designs: which parameter values to run (grid, Latin hypercube, Sobol, Morris).
+
+A design is read from `--param PATH=SPEC` options or from a YAML design file, validated before
+anything runs, and expanded into points (one mapping of scenario path -> value each). Samplers
+come from `scipy.stats.qmc` (Latin hypercube) and SALib (Sobol/Saltelli, Morris), seeded from
+the design's seed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import math
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import Field, ValidationError, model_validator
+
+from sim.errors import Problem, ScenarioError
+from sim.loader import Tree, load_tree, parse_path, parse_value
+from sim.scenario import Frozen
+
+Method = Literal["grid", "lhs", "sobol", "morris"]
+
+
+class ParameterSpec(Frozen):
+    """One swept parameter: a list of values (grid) or a range (any method)."""
+
+    values: list[Any] | None = None
+    """Explicit values (grid designs)."""
+    low: float | None = None
+    """Lower end of the range."""
+    high: float | None = None
+    """Upper end of the range."""
+    num: Annotated[int, Field(ge=1, le=10_000)] | None = None
+    """Grid designs: number of evenly spaced values from low to high."""
+    distribution: Literal["uniform", "loguniform", "integer"] = "uniform"
+    """How sampled values spread over [low, high]."""
+
+    @model_validator(mode="after")
+    def _shape(self) -> ParameterSpec:
+        if self.values is not None:
+            if self.low is not None or self.high is not None:
+                raise ValueError("give `values` or `low`/`high`, not both")
+            if not self.values:
+                raise ValueError("`values` is empty")
+            return self
+        if self.low is None or self.high is None:
+            raise ValueError("give `values`, or both `low` and `high`")
+        if not self.low < self.high:
+            raise ValueError(f"`low` ({self.low}) must be below `high` ({self.high})")
+        if self.distribution == "loguniform" and self.low <= 0:
+            raise ValueError("a loguniform range needs low > 0")
+        return self
+
+    def grid_values(self) -> list[Any]:
+        """Values of this parameter in a full grid."""
+        if self.values is not None:
+            return list(self.values)
+        assert self.low is not None and self.high is not None
+        n = self.num or 5
+        if self.distribution == "loguniform":
+            vals = np.geomspace(self.low, self.high, n)
+        else:
+            vals = np.linspace(self.low, self.high, n)
+        if self.distribution == "integer":
+            return sorted({int(np.rint(v)) for v in vals})
+        return [float(v) for v in vals]
+
+    def scale(self, u: np.ndarray) -> list[Any]:
+        """Map unit-interval samples onto the range."""
+        assert self.low is not None and self.high is not None
+        if self.distribution == "loguniform":
+            vals = np.exp(np.log(self.low) + u * (np.log(self.high) - np.log(self.low)))
+            return [float(v) for v in vals]
+        vals = self.low + u * (self.high - self.low)
+        if self.distribution == "integer":
+            return [int(min(math.floor(v), self.high)) for v in vals]
+        return [float(v) for v in vals]
+
+
+class Design(Frozen):
+    """A sweep design: method, parameters, replicates, seed, outcomes of interest."""
+
+    method: Method = "grid"
+    """`grid` (every combination), `lhs` (Latin hypercube), `sobol` (Saltelli sample for Sobol
+    indices), `morris` (trajectories for elementary effects)."""
+    parameters: Annotated[dict[str, ParameterSpec], Field(min_length=1)]
+    """Scenario paths (the `--set` syntax) and how to vary them."""
+    samples: Annotated[int, Field(ge=1, le=1_000_000)] = 16
+    """lhs: number of points; sobol: base sample N (points = N (D + 2)); morris: trajectories."""
+    replicates: Annotated[int, Field(ge=1, le=100_000)] = 1
+    """Replicates per design point."""
+    seed: Annotated[int, Field(ge=0)] = 0
+    """Root seed: drives the sampler and every run's seed."""
+    outcomes: tuple[str, ...] = ()
+    """Outcomes of interest (columns of the runs table), used by `geosim sensitivity`."""
+    morris_levels: Annotated[int, Field(ge=2, le=100)] = 4
+    """Morris grid levels."""
+
+    @model_validator(mode="after")
+    def _ranges(self) -> Design:
+        for name, spec in self.parameters.items():
+            if self.method != "grid" and spec.values is not None:
+                raise ValueError(f"{name}: a {self.method} design needs `low`/`high`, not `values`")
+        if self.method == "sobol" and self.samples & (self.samples - 1):
+            raise ValueError(f"a sobol design needs `samples` as a power of 2 (got {self.samples})")
+        return self
+
+    def problem(self) -> dict[str, Any]:
+        """SALib's problem definition (bounds in the unit cube; values are scaled by us)."""
+        names = list(self.parameters)
+        return {"num_vars": len(names), "names": names, "bounds": [[0.0, 1.0]] * len(names)}
+
+    def unit_samples(self) -> np.ndarray:
+        """Samples in the unit cube, one row per point (not for grids)."""
+        d = len(self.parameters)
+        if self.method == "lhs":
+            from scipy.stats import qmc
+
+            return np.asarray(qmc.LatinHypercube(d=d, seed=self.seed).random(self.samples))
+        if self.method == "sobol":
+            from SALib.sample import sobol
+
+            return np.asarray(
+                sobol.sample(self.problem(), self.samples, calc_second_order=False, seed=self.seed)
+            )
+        if self.method == "morris":
+            from SALib.sample import morris
+
+            return np.asarray(
+                morris.sample(
+                    self.problem(), self.samples, num_levels=self.morris_levels, seed=self.seed
+                )
+            )
+        raise ValueError("grid designs have no unit samples")
+
+    def points(self) -> list[dict[str, Any]]:
+        """Every design point: a mapping from scenario path to value, in run order."""
+        names = list(self.parameters)
+        if self.method == "grid":
+            axes = [self.parameters[n].grid_values() for n in names]
+            return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*axes)]
+        u = self.unit_samples()
+        columns = [self.parameters[n].scale(u[:, k]) for k, n in enumerate(names)]
+        return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+
+    def fingerprint(self) -> str:
+        """Stable hash of the design (what makes two sweeps the same sweep)."""
+        text = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def point_key(point: dict[str, Any]) -> int:
+    """A 63-bit key of a point's values: seeds derive from it, so they survive design growth."""
+    text = json.dumps(point, sort_keys=True, default=str)
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big") >> 1
+
+
+def run_seed(root: int, point: dict[str, Any], replicate: int) -> int:
+    """Seed of one run: SeedSequence(root, spawn_key=(point key, replicate))."""
+    ss = np.random.SeedSequence(root, spawn_key=(point_key(point), replicate))
+    return int(ss.generate_state(1, dtype=np.uint64)[0])
+
+
+def parse_param(option: str) -> tuple[str, ParameterSpec]:
+    """`path=a:b:n` (n evenly spaced values) or `path=v1,v2,...` -> (path, spec)."""
+    where = f"--param {option}"
+    if "=" not in option:
+        raise ScenarioError([Problem(where, 0, 0, "", "expected PATH=a:b:n or PATH=v1,v2,...")])
+    path, _, spec = option.partition("=")
+    path = path.strip()
+    try:
+        parse_path(path)
+    except ValueError as exc:
+        raise ScenarioError([Problem(where, 0, 0, path, str(exc))]) from None
+    spec = spec.strip()
+    try:
+        if spec.count(":") == 2 and "," not in spec:
+            lo, hi, n = (parse_value(x, where) for x in spec.split(":"))
+            if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (lo, hi)):
+                raise ValueError("range ends must be numbers")
+            if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+                raise ValueError(f"the count in a:b:n must be a positive integer (got {n!r})")
+            if n == 1:
+                return path, ParameterSpec(values=[lo])
+            return path, ParameterSpec(low=float(lo), high=float(hi), num=n)
+        values = [parse_value(x, where) for x in spec.split(",") if x.strip()]
+        return path, ParameterSpec(values=values)
+    except (ValueError, ValidationError) as exc:
+        msg = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
+        raise ScenarioError(
+            [Problem(where, 0, 0, path, msg.removeprefix("Value error, "))]
+        ) from None
+
+
+def design_from_options(params: list[str], replicates: int, seed: int) -> Design:
+    """A grid design from `--param` options."""
+    specs = dict(parse_param(p) for p in params)
+    return Design(method="grid", parameters=specs, replicates=replicates, seed=seed)
+
+
+def load_design(path: Path) -> tuple[Design, Tree]:
+    """Read and validate a design file; errors carry file:line:column like scenarios."""
+    tree = load_tree(path)  # safe YAML, positions; `extends` works for designs too
+    try:
+        return Design.model_validate(tree.data), tree
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors(include_url=False):
+            loc = tuple(p for p in err["loc"] if isinstance(p, str | int))
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                msg = f"unknown field {loc[-1]!r}"
+            elif err["type"] == "missing":
+                msg = "required field is missing"
+            problems.append(tree.problem(loc, msg))
+        raise ScenarioError(problems) from None

@@ -1,0 +1,546 @@
+"""Parameter sweeps: design points x replicates, run in chunks, streamed to disk, resumable.
+
+Layout of a sweep folder (`results/sweeps/<scenario>-<fingerprint>/`):
+
+  sweep.json            manifest: design, resolved base scenario, versions, git SHA, command,
+                        status (written first; checked when the same sweep is run again)
+  points.parquet        the design points (point, parameter values, seed key)
+  chunks/runs-A-B.parquet   one row per run A..B: parameters, seed, status, error, outcomes
+  chunks/ts-A-B.parquet     long time series of those runs (run, step, state, variable, value)
+  errors/<run>.txt      traceback of each failed run
+  runs.parquet          all run rows sorted by run (written when the sweep completes)
+
+Every chunk file is written to a temporary name and renamed, the time series before the runs
+file, so the presence of `runs-A-B.parquet` means runs A..B are done. Killing a sweep at any
+moment loses at most the runs in flight; running the same command again skips finished runs.
+Results do not depend on the number of workers or the backend: each run's seed is derived from
+(root seed, design point values, replicate) and tables are sorted by run.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+import time
+import traceback
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.design import Design, point_key, run_seed
+from sim.errors import GeosimError, Problem, ResultsError, ScenarioError
+from sim.loader import Tree, apply_override
+from sim.results import atomic_write_text, git_sha, package_versions
+from sim.runner import outcome_names, run_once, run_outcomes, tilt_frame
+from sim.scenario import LoadedScenario, Scenario, validate_tree
+
+TIMESERIES = {"none": (), "tilt": ("tilt",), "affinity": ("tilt", "affinity.USA", "affinity.CHN")}
+
+
+class SweepFailed(GeosimError):
+    """A run failed and `--fail-fast` was asked for."""
+
+
+@dataclass(frozen=True)
+class Task:
+    """One run: a design point and a replicate, with its seed."""
+
+    run: int
+    point: int
+    replicate: int
+    seed: int
+
+
+@dataclass
+class Chunk:
+    """Runs shipped to a worker together, with the scenarios of their points."""
+
+    tasks: list[Task]
+    scenarios: dict[int, Scenario]
+    values: dict[int, dict[str, Any]]
+    outcomes: list[str]
+    variables: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        """`A-B`: first and last run id (zero-padded)."""
+        return f"{self.tasks[0].run:08d}-{self.tasks[-1].run:08d}"
+
+
+@dataclass
+class ChunkResult:
+    """What a worker sends back: run rows, time series rows, tracebacks of failures."""
+
+    name: str
+    runs: pd.DataFrame
+    timeseries: pd.DataFrame
+    errors: dict[int, str]
+    seconds: float
+
+
+def run_chunk(chunk: Chunk) -> ChunkResult:
+    """Run every task of a chunk (in a worker); a failing run is recorded, not raised."""
+    start = time.perf_counter()
+    rows: list[dict[str, Any]] = []
+    frames: list[pd.DataFrame] = []
+    errors: dict[int, str] = {}
+    for t in chunk.tasks:
+        row: dict[str, Any] = {
+            "run": t.run,
+            "point": t.point,
+            "replicate": t.replicate,
+            "seed": t.seed,
+            **chunk.values[t.point],
+        }
+        spec = chunk.scenarios[t.point]
+        try:
+            rep = run_once(spec, t.seed, t.replicate)
+            row.update(status="ok", error="", **run_outcomes(rep, spec))
+            if chunk.variables:
+                frames.append(tilt_frame(rep, t.run, chunk.variables))
+        except Exception as exc:  # a run that raises is data, not a crash of the sweep
+            row.update(status="failed", error=f"{type(exc).__name__}: {exc}")
+            errors[t.run] = traceback.format_exc()
+        rows.append(row)
+    columns = [
+        "run",
+        "point",
+        "replicate",
+        "seed",
+        *chunk.values[chunk.tasks[0].point],
+        "status",
+        "error",
+        *chunk.outcomes,
+    ]
+    runs = pd.DataFrame(rows).reindex(columns=columns)
+    # Fixed dtypes, so every chunk has the same schema whatever runs it holds (seeds use 64 bits).
+    runs["seed"] = np.array([t.seed for t in chunk.tasks], dtype=np.uint64)
+    runs = runs.astype(
+        {
+            "run": "int64",
+            "point": "int64",
+            "replicate": "int64",
+            "status": "string",
+            "error": "string",
+            **dict.fromkeys(chunk.outcomes, "float64"),
+        }
+    )
+    ts = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return ChunkResult(chunk.name, runs, ts, errors, time.perf_counter() - start)
+
+
+# --------------------------------------------------------------------------- planning
+
+
+@dataclass
+class Plan:
+    """A validated sweep: base scenario, design points with their scenarios, and every task."""
+
+    base: LoadedScenario
+    design: Design
+    points: list[dict[str, Any]]
+    scenarios: list[Scenario]
+    tasks: list[Task]
+    variables: tuple[str, ...]
+    fingerprint: str
+
+    @property
+    def outcomes(self) -> list[str]:
+        """Outcome columns of the runs table."""
+        return outcome_names(self.base.scenario)
+
+
+def plan(base: LoadedScenario, design: Design, timeseries: str = "tilt") -> Plan:
+    """Validate every design point against the scenario schema (before anything runs)."""
+    if timeseries not in TIMESERIES:
+        raise GeosimError(f"--timeseries must be one of {', '.join(TIMESERIES)}")
+    points = design.points()
+    scenarios: list[Scenario] = []
+    problems: list[Problem] = []
+    for k, point in enumerate(points):
+        tree = Tree(
+            data=copy.deepcopy(base.tree.data),
+            positions=dict(base.tree.positions),
+            files=list(base.tree.files),
+        )
+        try:
+            for path, value in point.items():
+                apply_override(tree, f"{path}={json.dumps(value)}")
+            scenarios.append(validate_tree(tree).scenario)
+        except ScenarioError as exc:
+            for p in exc.problems:
+                problems.append(Problem(f"design point {k} {point}", 0, 0, p.path, p.message))
+            if len(problems) >= 20:
+                break
+    if problems:
+        raise ScenarioError(problems)
+    tasks = [
+        Task(k * design.replicates + r, k, r, run_seed(design.seed, point, r))
+        for k, point in enumerate(points)
+        for r in range(design.replicates)
+    ]
+    text = json.dumps(
+        {
+            "design": design.model_dump(mode="json"),
+            "base": base.scenario.model_dump(mode="json"),
+            "timeseries": timeseries,
+        },
+        sort_keys=True,
+    )
+    fp = hashlib.sha256(text.encode()).hexdigest()
+    return Plan(base, design, points, scenarios, tasks, TIMESERIES[timeseries], fp)
+
+
+# --------------------------------------------------------------------------- the folder
+
+
+@dataclass
+class SweepFolder:
+    """A sweep's folder on disk: manifest, chunks, consolidated tables."""
+
+    path: Path
+
+    @property
+    def chunks(self) -> Path:
+        """Folder of chunk files."""
+        return self.path / "chunks"
+
+    def manifest(self) -> dict[str, Any]:
+        """The sweep manifest."""
+        try:
+            data: dict[str, Any] = json.loads((self.path / "sweep.json").read_text("utf-8"))
+        except FileNotFoundError:
+            raise ResultsError(f"{self.path}: no sweep.json (not a geosim sweep folder)") from None
+        except json.JSONDecodeError as exc:
+            raise ResultsError(f"{self.path}/sweep.json: not valid JSON ({exc})") from None
+        return data
+
+    def design(self) -> Design:
+        """The design the sweep ran."""
+        return Design.model_validate(self.manifest()["design"])
+
+    def done_runs(self) -> dict[int, str]:
+        """Runs already on disk: run id -> status."""
+        out: dict[int, str] = {}
+        for f in sorted(self.chunks.glob("runs-*.parquet")):
+            df = pd.read_parquet(f, columns=["run", "status"])
+            out.update(zip(df["run"].tolist(), df["status"].tolist(), strict=True))
+        return out
+
+    def tidy(self) -> None:
+        """Remove leftovers of an interrupted run: temporary files and orphan time series."""
+        for tmp in self.chunks.glob(".*.tmp"):
+            tmp.unlink()
+        runs = {f.name.removeprefix("runs-") for f in self.chunks.glob("runs-*.parquet")}
+        for ts in self.chunks.glob("ts-*.parquet"):
+            if ts.name.removeprefix("ts-") not in runs:
+                ts.unlink()
+
+    def runs(self) -> pd.DataFrame:
+        """Every run row, sorted by run (from the consolidated file, else from the chunks)."""
+        whole = self.path / "runs.parquet"
+        if whole.exists():
+            return pd.read_parquet(whole)
+        files = sorted(self.chunks.glob("runs-*.parquet"))
+        if not files:
+            raise ResultsError(f"{self.path}: no finished runs yet")
+        df = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+        return df.sort_values("run", kind="stable").reset_index(drop=True)
+
+    def timeseries(
+        self, columns: list[str] | None = None, runs: Iterable[int] | None = None
+    ) -> pd.DataFrame:
+        """The long time series of (selected) runs, sorted by run, step, state."""
+        files = sorted(self.chunks.glob("ts-*.parquet"))
+        if not files:
+            return pd.DataFrame(columns=["run", "step", "state", "variable", "value"])
+        wanted = None if runs is None else set(runs)
+        parts = []
+        for f in files:
+            df = pd.read_parquet(f, columns=columns)
+            if wanted is not None:
+                df = df[df["run"].isin(wanted)]
+            parts.append(df)
+        out = pd.concat(parts, ignore_index=True)
+        for c in ("state", "variable"):
+            if c in out.columns:
+                out[c] = out[c].astype(str)
+        keys = [c for c in ("run", "step", "state", "variable") if c in out.columns]
+        return out.sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+def _atomic_parquet(df: pd.DataFrame, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    df.to_parquet(tmp, index=False, compression="zstd")
+    with open(tmp, "rb") as fh:  # the rename must not overtake the data on a power cut
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def _write_chunk(folder: SweepFolder, result: ChunkResult) -> None:
+    if not result.timeseries.empty:
+        _atomic_parquet(result.timeseries, folder.chunks / f"ts-{result.name}.parquet")
+    for run, text in result.errors.items():
+        atomic_write_text(folder.path / "errors" / f"{run:08d}.txt", text)
+    _atomic_parquet(result.runs, folder.chunks / f"runs-{result.name}.parquet")
+
+
+def _manifest(p: Plan, command: list[str]) -> dict[str, Any]:
+    return {
+        "geosim_sweep": 1,
+        "fingerprint": p.fingerprint,
+        "scenario_name": p.base.scenario.meta.name,
+        "scenario_files": p.base.files,
+        "overrides": p.base.overrides,
+        "design": p.design.model_dump(mode="json"),
+        "points": len(p.points),
+        "runs": len(p.tasks),
+        "timeseries": list(p.variables),
+        "resolved_scenario": p.base.scenario.model_dump(mode="json"),
+        "versions": package_versions(),
+        "git_sha": git_sha(),
+        "command": command,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "status": "running",
+    }
+
+
+def open_folder(p: Plan, root: Path, command: list[str]) -> SweepFolder:
+    """Create the sweep folder, or reopen it if it holds the same sweep (resume)."""
+    folder = SweepFolder(root / "sweeps" / f"{p.base.scenario.meta.name}-{p.fingerprint[:10]}")
+    if (folder.path / "sweep.json").exists():
+        if folder.manifest().get("fingerprint") != p.fingerprint:
+            raise ResultsError(f"{folder.path} holds a different sweep; use another --out")
+        folder.tidy()
+        return folder
+    folder.chunks.mkdir(parents=True, exist_ok=True)
+    (folder.path / "errors").mkdir(exist_ok=True)
+    pts = pd.DataFrame(
+        [{"point": k, **pt, "point_key": point_key(pt)} for k, pt in enumerate(p.points)]
+    )
+    _atomic_parquet(pts, folder.path / "points.parquet")
+    atomic_write_text(folder.path / "sweep.json", json.dumps(_manifest(p, command), indent=2))
+    return folder
+
+
+# --------------------------------------------------------------------------- execution
+
+
+@dataclass
+class Progress:
+    """Counts reported to the progress callback."""
+
+    total: int
+    done: int = 0
+    failed: int = 0
+    skipped: int = 0
+
+
+@dataclass
+class SweepOutcome:
+    """Where a finished sweep is and what happened."""
+
+    folder: SweepFolder
+    total: int
+    ran: int
+    skipped: int
+    failed: int
+    seconds: float
+    errors: list[Path] = field(default_factory=list)
+
+
+def _chunks(p: Plan, todo: list[Task], size: int) -> Iterator[Chunk]:
+    for start in range(0, len(todo), size):
+        tasks = todo[start : start + size]
+        pts = sorted({t.point for t in tasks})
+        yield Chunk(
+            tasks,
+            {k: p.scenarios[k] for k in pts},
+            {k: p.points[k] for k in pts},
+            p.outcomes,
+            p.variables,
+        )
+
+
+def default_chunk_size(n_tasks: int, workers: int) -> int:
+    """Enough chunks to balance the workers, few enough that overhead stays small."""
+    return max(1, min(64, -(-n_tasks // max(1, workers * 4))))
+
+
+def execute(
+    p: Plan,
+    root: Path,
+    *,
+    workers: int = 1,
+    scheduler: str | None = None,
+    dask_local: int | None = None,
+    chunk_size: int | None = None,
+    fail_fast: bool = False,
+    retry_failed: bool = False,
+    progress: Callable[[Progress], None] | None = None,
+    command: list[str] | None = None,
+) -> SweepOutcome:
+    """Run the planned sweep (or what is left of it) and consolidate its tables."""
+    t0 = time.perf_counter()
+    folder = open_folder(p, root, command or [])
+    done = folder.done_runs()
+    if retry_failed and any(s == "failed" for s in done.values()):
+        _drop_failed(folder)
+        done = folder.done_runs()
+    todo = [t for t in p.tasks if t.run not in done]
+    state = Progress(
+        total=len(p.tasks),
+        done=len(done),
+        skipped=len(done),
+        failed=sum(s == "failed" for s in done.values()),
+    )
+    if progress:
+        progress(state)
+    size = chunk_size or default_chunk_size(len(todo), max(workers, dask_local or 1))
+    chunks = _chunks(p, todo, size)
+
+    def handle(result: ChunkResult) -> None:
+        _write_chunk(folder, result)
+        state.done += len(result.runs)
+        new_failures = int((result.runs["status"] == "failed").sum())
+        state.failed += new_failures
+        if progress:
+            progress(state)
+        if fail_fast and new_failures:
+            first = result.runs.loc[result.runs["status"] == "failed"].iloc[0]
+            raise SweepFailed(
+                f"run {int(first['run'])} failed ({first['error']}); stopping (--fail-fast). "
+                f"Traceback: {folder.path / 'errors' / f'{int(first["run"]):08d}.txt'}"
+            )
+
+    if scheduler or dask_local:
+        _run_dask(chunks, handle, scheduler, dask_local)
+    elif workers <= 1:
+        for chunk in chunks:
+            handle(run_chunk(chunk))
+    else:
+        _run_local(chunks, handle, workers)
+    _consolidate(folder)
+    errors = sorted((folder.path / "errors").glob("*.txt"))
+    return SweepOutcome(
+        folder, len(p.tasks), len(todo), len(done), state.failed, time.perf_counter() - t0, errors
+    )
+
+
+def _bounded(chunks: Iterator[Chunk], submit: Callable[[Chunk], Any], limit: int) -> list[Any]:
+    """Submit up to `limit` chunks; the caller tops up as results arrive (memory stays flat)."""
+    out = []
+    for chunk in chunks:
+        out.append(submit(chunk))
+        if len(out) >= limit:
+            break
+    return out
+
+
+def _run_local(
+    chunks: Iterator[Chunk], handle: Callable[[ChunkResult], None], workers: int
+) -> None:
+    import multiprocessing as mp
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    # forkserver: workers fork from a clean server process (no inherited threads or locks);
+    # chosen here, for this pool only, never as a global start method.
+    method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
+    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context(method)) as pool:
+        pending = set(_bounded(chunks, lambda c: pool.submit(run_chunk, c), workers * 2))
+        try:
+            while pending:
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    handle(fut.result())
+                    nxt = next(chunks, None)
+                    if nxt is not None:
+                        pending.add(pool.submit(run_chunk, nxt))
+        except BaseException:
+            for fut in pending:
+                fut.cancel()
+            raise
+
+
+def _run_dask(
+    chunks: Iterator[Chunk],
+    handle: Callable[[ChunkResult], None],
+    scheduler: str | None,
+    local: int | None,
+) -> None:
+    try:
+        import distributed
+    except ImportError:
+        raise GeosimError(
+            "the Dask backend needs the optional extra: pip install -e '.[dask]'"
+        ) from None
+    # distributed ships no type hints; treat the module as untyped on purpose.
+    dask: Any = distributed
+    cluster = None
+    if scheduler:
+        client = dask.Client(scheduler, timeout="20s")
+    else:
+        cluster = dask.LocalCluster(
+            n_workers=local or 1,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        )
+        client = dask.Client(cluster)
+    try:
+        limit = max(2, 2 * len(client.nthreads()))
+        futures = _bounded(chunks, lambda c: client.submit(run_chunk, c, pure=False), limit)
+        queue = dask.as_completed(futures)
+        for fut in queue:
+            handle(fut.result())
+            fut.release()
+            nxt = next(chunks, None)
+            if nxt is not None:
+                queue.add(client.submit(run_chunk, nxt, pure=False))
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _drop_failed(folder: SweepFolder) -> None:
+    """Rewrite chunk files without their failed rows, so those runs are done again."""
+    for f in sorted(folder.chunks.glob("runs-*.parquet")):
+        df = pd.read_parquet(f)
+        if (df["status"] == "failed").any():
+            _atomic_parquet(df[df["status"] != "failed"], f)
+
+
+def _consolidate(folder: SweepFolder) -> None:
+    """Write runs.parquet (sorted) and mark the manifest complete."""
+    whole = folder.path / "runs.parquet"
+    if whole.exists():  # rebuilt from the chunks: a resumed or retried sweep may have changed
+        whole.unlink()
+    runs = folder.runs()
+    _atomic_parquet(runs, whole)
+    m = folder.manifest()
+    m["status"] = "complete"
+    m["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
+    m["failed"] = int((runs["status"] == "failed").sum())
+    atomic_write_text(folder.path / "sweep.json", json.dumps(m, indent=2))
+
+
+def export_csv(folder: SweepFolder) -> list[Path]:
+    """Write runs.csv and timeseries.csv next to the Parquet tables."""
+    out = [folder.path / "runs.csv", folder.path / "timeseries.csv"]
+    runs = folder.runs()
+    tmp = out[0].with_name(".runs.csv.tmp")
+    runs.to_csv(tmp, index=False, lineterminator="\n")
+    os.replace(tmp, out[0])
+    tmp = out[1].with_name(".timeseries.csv.tmp")
+    folder.timeseries().to_csv(tmp, index=False, lineterminator="\n")
+    os.replace(tmp, out[1])
+    return out
