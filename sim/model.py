@@ -355,6 +355,7 @@ class GeoModel(mesa.Model):  # type: ignore[misc]
         self.alignment_step()
         self.recorder.record(k)
         self.datacollector.collect(self)
+        self.running = k < self.calendar.steps  # lets mesa.batch_run stop at the horizon
 
     def trade_step(self) -> None:
         """Step 5: trade follows growth and alignment; tariffs bite and divert."""
