@@ -326,7 +326,7 @@ def sources(ctx: click.Context, scenario: str, unsourced: bool) -> None:
     "out_path",
     type=click.Path(path_type=Path),
     default=None,
-    help="Output folder (default: the run folder).",
+    help="Output folder (default: the run or sweep folder).",
 )
 @click.option(
     "--format",
@@ -342,6 +342,22 @@ def sources(ctx: click.Context, scenario: str, unsourced: bool) -> None:
     show_default=True,
     help="Also draw the bloc-membership timeline.",
 )
+@click.option(
+    "--by",
+    default=None,
+    metavar="PARAM",
+    help="Sweep folder: alignment envelopes grouped by this swept parameter.",
+)
+@click.option(
+    "--outcome",
+    default=None,
+    metavar="NAME",
+    help="Sweep folder: outcome to plot against --x (and --y for a heatmap).",
+)
+@click.option("--x", "x_param", default=None, metavar="PARAM", help="Sweep folder: x parameter.")
+@click.option(
+    "--y", "y_param", default=None, metavar="PARAM", help="Sweep folder: y parameter (heatmap)."
+)
 @click.pass_context
 def plot(
     ctx: click.Context,
@@ -351,12 +367,31 @@ def plot(
     out_path: Path | None,
     formats: tuple[str, ...],
     blocs: bool,
+    by: str | None,
+    outcome: str | None,
+    x_param: str | None,
+    y_param: str | None,
 ) -> None:
-    """Plot a results FOLDER: alignment over time (median, 10-90% band) and bloc timeline."""
+    """Plot a results FOLDER: alignment over time (median, 10-90% band) and bloc timeline.
+
+    For a sweep folder: --by PARAM draws alignment envelopes per value of PARAM; --outcome NAME
+    --x PARAM draws the outcome (probability or mean) against PARAM; adding --y PARAM2 draws a
+    heatmap over both.
+    """
     with _errors(ctx):
         from sim.plots import plot_alignment, plot_blocs
 
         chosen = [s.strip() for s in states.split(",") if s.strip()] if states else None
+        if (folder / "sweep.json").exists():
+            for p in _plot_sweep(
+                folder, by, outcome, x_param, y_param, chosen, variable, out_path, formats
+            ):
+                out.print(str(p), soft_wrap=True)
+            return
+        if by or outcome or x_param or y_param:
+            raise GeosimError(
+                f"--by, --outcome, --x and --y are for sweep folders; {folder} is not"
+            )
         written = plot_alignment(
             folder, out=out_path, states=chosen, variable=variable, formats=formats
         )
@@ -364,6 +399,38 @@ def plot(
             written += plot_blocs(folder, out=out_path, states=chosen, formats=formats)
         for p in written:
             out.print(str(p))
+
+
+def _plot_sweep(
+    folder: Path,
+    by: str | None,
+    outcome: str | None,
+    x_param: str | None,
+    y_param: str | None,
+    states: list[str] | None,
+    variable: str,
+    out_path: Path | None,
+    formats: tuple[str, ...],
+) -> list[Path]:
+    """Dispatch `geosim plot` on a sweep folder to envelopes, outcome plot or heatmap."""
+    from sim.sweep_plots import open_sweep, plot_envelopes, plot_heatmap, plot_outcome
+
+    sweep = open_sweep(folder)
+    usage = (
+        f"{folder} is a sweep folder: give --by PARAM (alignment envelopes), or --outcome NAME "
+        f"--x PARAM [--y PARAM]; swept parameters: {', '.join(sweep.parameters)}"
+    )
+    if by and (outcome or x_param or y_param):
+        raise GeosimError(f"--by draws envelopes and takes no --outcome/--x/--y; {usage}")
+    if by:
+        return plot_envelopes(
+            sweep, by, out=out_path, states=states, variable=variable, formats=formats
+        )
+    if not outcome or not x_param:
+        raise GeosimError(("--outcome needs --x; " if outcome else "") + usage)
+    if y_param:
+        return plot_heatmap(sweep, outcome, x_param, y_param, out=out_path, formats=formats)
+    return plot_outcome(sweep, outcome, x_param, out=out_path, formats=formats)
 
 
 @main.command()
@@ -567,6 +634,64 @@ def sweep(
             out.print(f"results: {outcome.folder.path}")
         if outcome.failed:
             sys.exit(EXIT_FAILED)
+
+
+@main.command()
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option(
+    "--outcome",
+    "outcomes",
+    multiple=True,
+    metavar="NAME",
+    help="Outcome column (repeatable; default: the design's outcomes, else mean_tilt_end).",
+)
+@click.pass_context
+def sensitivity(ctx: click.Context, folder: Path, outcomes: tuple[str, ...]) -> None:
+    """Sobol (S1, ST) or Morris (mu*, sigma) indices of a sweep FOLDER; writes CSVs into it."""
+    with _errors(ctx):
+        from sim.sensitivity import analyse
+        from sim.sweep import SweepFolder
+
+        sf = SweepFolder(folder)
+        chosen = list(outcomes) or list(sf.design().outcomes) or ["mean_tilt_end"]
+        table = analyse(sf, chosen)
+        sobol = table.attrs["method"] == "sobol"
+        for name, rows in table.groupby("outcome", sort=False):
+            t = Table(title=f"{name} ({table.attrs['method']})", title_justify="left")
+            mu, sigma = "\N{GREEK SMALL LETTER MU}", "\N{GREEK SMALL LETTER SIGMA}"
+            heads: tuple[str, ...] = ("S1 ± 95%", "ST ± 95%")
+            if not sobol:
+                heads = (f"{mu}* ± 95%", sigma, mu)
+            width = max(len(str(p)) for p in rows["parameter"])
+            t.add_column("parameter", no_wrap=True, min_width=width)
+            for h in heads:
+                t.add_column(h, justify="right")
+            key = "ST" if sobol else "mu_star"
+            for r in rows.sort_values(key, ascending=False, na_position="last").itertuples():
+                cells: tuple[str, ...]
+                if sobol:
+                    cells = (_pm(r.S1, r.S1_conf, ".3f"), _pm(r.ST, r.ST_conf, ".3f"))
+                else:
+                    cells = (_pm(r.mu_star, r.mu_star_conf, ".3g"), f"{r.sigma:.3g}", f"{r.mu:.3g}")
+                t.add_row(str(r.parameter), *cells)
+            out.print(t)
+            note = table.attrs["notes"].get(name)
+            if note:
+                out.print(f"note: {escape(note)}")
+        if table.attrs["failed"]:
+            out.print(
+                f"{table.attrs['failed']} of {table.attrs['runs']} runs failed and are left out "
+                "of the point means (rerun the sweep with --retry-failed)."
+            )
+        for p in table.attrs["files"]:
+            out.print(f"written: {p}", soft_wrap=True)
+
+
+def _pm(value: Any, conf: Any, fmt: str) -> str:
+    """`value ± conf`, or a dash when the index is undefined (NaN)."""
+    if value != value:  # NaN
+        return "-"
+    return f"{value:{fmt}} ± {conf:{fmt}}"
 
 
 def _sweep_progress(total: int, quiet: bool) -> tuple[Callable[[Any], None], Callable[[], None]]:

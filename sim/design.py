@@ -8,6 +8,7 @@ the design's seed.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import itertools
 import json
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from sim.errors import Problem, ScenarioError
 from sim.loader import Tree, load_tree, parse_path, parse_value
@@ -53,6 +54,8 @@ class ParameterSpec(Frozen):
             raise ValueError(f"`low` ({self.low}) must be below `high` ({self.high})")
         if self.distribution == "loguniform" and self.low <= 0:
             raise ValueError("a loguniform range needs low > 0")
+        if self.distribution == "integer" and math.ceil(self.low) > math.floor(self.high):
+            raise ValueError(f"no integer lies in [{self.low}, {self.high}]")
         return self
 
     def grid_values(self) -> list[Any]:
@@ -67,7 +70,9 @@ class ParameterSpec(Frozen):
             vals = np.linspace(self.low, self.high, n)
         if self.distribution == "integer":
             return sorted({int(np.rint(v)) for v in vals})
-        return [float(v) for v in vals]
+        # 12 significant digits: 0.1:0.9:5 and 0.1:0.9:9 then share the exact value 0.3 (not
+        # 0.30000000000000004 in one and 0.3 in the other), so grown grids keep their seeds.
+        return [float(f"{v:.12g}") for v in vals]
 
     def scale(self, u: np.ndarray) -> list[Any]:
         """Map unit-interval samples onto the range."""
@@ -75,9 +80,11 @@ class ParameterSpec(Frozen):
         if self.distribution == "loguniform":
             vals = np.exp(np.log(self.low) + u * (np.log(self.high) - np.log(self.low)))
             return [float(v) for v in vals]
-        vals = self.low + u * (self.high - self.low)
         if self.distribution == "integer":
-            return [int(min(math.floor(v), self.high)) for v in vals]
+            # every integer in [low, high] gets an equal share of the unit interval (high too)
+            lo, hi = math.ceil(self.low), math.floor(self.high)
+            return [int(min(lo + math.floor(v * (hi - lo + 1)), hi)) for v in u]
+        vals = self.low + u * (self.high - self.low)
         return [float(v) for v in vals]
 
 
@@ -100,14 +107,23 @@ class Design(Frozen):
     morris_levels: Annotated[int, Field(ge=2, le=100)] = 4
     """Morris grid levels."""
 
-    @model_validator(mode="after")
-    def _ranges(self) -> Design:
-        for name, spec in self.parameters.items():
-            if self.method != "grid" and spec.values is not None:
-                raise ValueError(f"{name}: a {self.method} design needs `low`/`high`, not `values`")
-        if self.method == "sobol" and self.samples & (self.samples - 1):
-            raise ValueError(f"a sobol design needs `samples` as a power of 2 (got {self.samples})")
-        return self
+    # Field validators (not one model validator), so a design file's error points at the line
+    # of `parameters` or `samples` rather than at the top of the file.
+    @field_validator("parameters")
+    @classmethod
+    def _ranges(cls, value: dict[str, ParameterSpec], info: ValidationInfo) -> Any:
+        method = info.data.get("method", "grid")
+        for name, spec in value.items():
+            if method != "grid" and spec.values is not None:
+                raise ValueError(f"{name}: a {method} design needs `low`/`high`, not `values`")
+        return value
+
+    @field_validator("samples")
+    @classmethod
+    def _power_of_two(cls, value: int, info: ValidationInfo) -> int:
+        if info.data.get("method") == "sobol" and value & (value - 1):
+            raise ValueError(f"a sobol design needs `samples` as a power of 2 (got {value})")
+        return value
 
     def problem(self) -> dict[str, Any]:
         """SALib's problem definition (bounds in the unit cube; values are scaled by us)."""
@@ -186,6 +202,9 @@ def parse_param(option: str) -> tuple[str, ParameterSpec]:
                 raise ValueError(f"the count in a:b:n must be a positive integer (got {n!r})")
             if n == 1:
                 return path, ParameterSpec(values=[lo])
+            if isinstance(lo, int) and isinstance(hi, int) and (hi - lo) % (n - 1) == 0:
+                # 6:18:3 -> 6, 12, 18 as integers, which integer fields (months) accept
+                return path, ParameterSpec(low=lo, high=hi, num=n, distribution="integer")
             return path, ParameterSpec(low=float(lo), high=float(hi), num=n)
         values = [parse_value(x, where) for x in spec.split(",") if x.strip()]
         return path, ParameterSpec(values=values)
@@ -198,7 +217,13 @@ def parse_param(option: str) -> tuple[str, ParameterSpec]:
 
 def design_from_options(params: list[str], replicates: int, seed: int) -> Design:
     """A grid design from `--param` options."""
-    specs = dict(parse_param(p) for p in params)
+    specs: dict[str, ParameterSpec] = {}
+    for option in params:
+        path, spec = parse_param(option)
+        if path in specs:  # the later one would silently replace the earlier one
+            msg = "this path is already swept by an earlier --param"
+            raise ScenarioError([Problem(f"--param {option}", 0, 0, path, msg)])
+        specs[path] = spec
     return Design(method="grid", parameters=specs, replicates=replicates, seed=seed)
 
 
@@ -213,7 +238,10 @@ def load_design(path: Path) -> tuple[Design, Tree]:
             loc = tuple(p for p in err["loc"] if isinstance(p, str | int))
             msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
-                msg = f"unknown field {loc[-1]!r}"
+                fields = ParameterSpec.model_fields if len(loc) == 3 else Design.model_fields
+                close = difflib.get_close_matches(str(loc[-1]), list(fields), n=1, cutoff=0.6)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                msg = f"unknown field {loc[-1]!r}{hint} (expected one of: {', '.join(fields)})"
             elif err["type"] == "missing":
                 msg = "required field is missing"
             problems.append(tree.problem(loc, msg))

@@ -164,6 +164,7 @@ def plan(base: LoadedScenario, design: Design, timeseries: str = "tilt") -> Plan
     points = design.points()
     scenarios: list[Scenario] = []
     problems: list[Problem] = []
+    seen: set[tuple[str, str]] = set()  # a typo in a path is reported once, not once per point
     for k, point in enumerate(points):
         tree = Tree(
             data=copy.deepcopy(base.tree.data),
@@ -176,7 +177,9 @@ def plan(base: LoadedScenario, design: Design, timeseries: str = "tilt") -> Plan
             scenarios.append(validate_tree(tree).scenario)
         except ScenarioError as exc:
             for p in exc.problems:
-                problems.append(Problem(f"design point {k} {point}", 0, 0, p.path, p.message))
+                if (p.path, p.message) not in seen:
+                    seen.add((p.path, p.message))
+                    problems.append(Problem(f"design point {k} {point}", 0, 0, p.path, p.message))
             if len(problems) >= 20:
                 break
     if problems:
@@ -191,8 +194,12 @@ def plan(base: LoadedScenario, design: Design, timeseries: str = "tilt") -> Plan
             "design": design.model_dump(mode="json"),
             "base": base.scenario.model_dump(mode="json"),
             "timeseries": timeseries,
+            # the expanded points too: a SciPy/SALib upgrade that samples differently (or a
+            # change in how grids are spaced) must not resume an old folder with other points
+            "points": points,
         },
         sort_keys=True,
+        default=str,
     )
     fp = hashlib.sha256(text.encode()).hexdigest()
     return Plan(base, design, points, scenarios, tasks, TIMESERIES[timeseries], fp)
@@ -236,8 +243,9 @@ class SweepFolder:
 
     def tidy(self) -> None:
         """Remove leftovers of an interrupted run: temporary files and orphan time series."""
-        for tmp in self.chunks.glob(".*.tmp"):
-            tmp.unlink()
+        for where in (self.path, self.chunks, self.path / "errors"):
+            for tmp in where.glob(".*.tmp"):
+                tmp.unlink()
         runs = {f.name.removeprefix("runs-") for f in self.chunks.glob("runs-*.parquet")}
         for ts in self.chunks.glob("ts-*.parquet"):
             if ts.name.removeprefix("ts-") not in runs:
@@ -285,11 +293,17 @@ def _atomic_parquet(df: pd.DataFrame, path: Path) -> None:
 
 
 def _write_chunk(folder: SweepFolder, result: ChunkResult) -> None:
+    # Retried runs can span a chunk whose name is taken (runs 0 and 3 of chunk 0-3 failed, the
+    # rest is kept): never overwrite it, or the runs it still holds would be lost.
+    name, k = result.name, 0
+    while (folder.chunks / f"runs-{name}.parquet").exists():
+        k += 1
+        name = f"{result.name}-{k}"
     if not result.timeseries.empty:
-        _atomic_parquet(result.timeseries, folder.chunks / f"ts-{result.name}.parquet")
+        _atomic_parquet(result.timeseries, folder.chunks / f"ts-{name}.parquet")
     for run, text in result.errors.items():
         atomic_write_text(folder.path / "errors" / f"{run:08d}.txt", text)
-    _atomic_parquet(result.runs, folder.chunks / f"runs-{result.name}.parquet")
+    _atomic_parquet(result.runs, folder.chunks / f"runs-{name}.parquet")
 
 
 def _manifest(p: Plan, command: list[str]) -> dict[str, Any]:
@@ -394,6 +408,9 @@ def execute(
     if retry_failed and any(s == "failed" for s in done.values()):
         _drop_failed(folder)
         done = folder.done_runs()
+    for f in (folder.path / "errors").glob("*.txt"):  # tracebacks of runs that will run again
+        if f.stem.isdigit() and done.get(int(f.stem)) != "failed":
+            f.unlink()
     todo = [t for t in p.tasks if t.run not in done]
     state = Progress(
         total=len(p.tasks),
@@ -420,7 +437,9 @@ def execute(
                 f"Traceback: {folder.path / 'errors' / f'{int(first["run"]):08d}.txt'}"
             )
 
-    if scheduler or dask_local:
+    if not todo:
+        pass  # nothing left: start no pool or cluster, just consolidate
+    elif scheduler or dask_local:
         _run_dask(chunks, handle, scheduler, dask_local)
     elif workers <= 1:
         for chunk in chunks:
@@ -453,7 +472,11 @@ def _run_local(
     # forkserver: workers fork from a clean server process (no inherited threads or locks);
     # chosen here, for this pool only, never as a global start method.
     method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
-    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context(method)) as pool:
+    ctx = mp.get_context(method)
+    if method == "forkserver":
+        # The server imports the model once; each worker then forks from it ready to run.
+        ctx.set_forkserver_preload(["sim.sweep"])
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
         pending = set(_bounded(chunks, lambda c: pool.submit(run_chunk, c), workers * 2))
         try:
             while pending:

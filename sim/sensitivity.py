@@ -1,0 +1,231 @@
+"""Sensitivity of sweep outcomes to the swept parameters: Sobol indices or Morris screening.
+
+`indices(design, Y)` turns one outcome's value at every design point into indices: for a
+`sobol` design, first-order (S1) and total (ST) Sobol indices with bootstrap 95% intervals;
+for a `morris` design, the elementary-effects statistics mu, mu* (with its interval) and sigma.
+`analyse` reads a sweep folder, averages each design point's successful replicates, calls
+`indices` for each outcome and writes `sensitivity-<outcome>.csv` into the folder.
+
+Indices are computed in the unit cube the design sampled from (`Design.problem()`), not on the
+scaled parameter values. For Sobol indices this changes nothing: they are shares of the
+outcome's variance and are invariant under any monotone rescaling of an input, which is what
+the scaling (uniform, loguniform, integer) is. For Morris it makes each elementary effect the
+change per whole range of a parameter, so μ* can be compared across parameters of different
+units.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike
+
+from sim.design import Design
+from sim.errors import ResultsError
+
+if TYPE_CHECKING:
+    from sim.sweep import SweepFolder
+
+__all__ = [
+    "MORRIS_COLUMNS",
+    "SOBOL_COLUMNS",
+    "analyse",
+    "compact_names",
+    "indices",
+    "point_means",
+    "unknown_name",
+]
+
+SOBOL_COLUMNS = ["parameter", "S1", "S1_conf", "ST", "ST_conf"]
+MORRIS_COLUMNS = ["parameter", "mu", "mu_star", "mu_star_conf", "sigma"]
+SHOWN_RUNS = 20
+"""Most run ids an error message lists."""
+
+
+# --------------------------------------------------------------------------- names
+
+
+def compact_names(names: Sequence[str]) -> str:
+    """Names with a shared prefix folded: `tilt_end.{ARG,BOL,...}` (outcome lists are long)."""
+    families: dict[str, list[str]] = {}
+    for n in names:
+        head, dot, tail = n.rpartition(".")
+        families.setdefault(head if dot else n, []).append(tail if dot else "")
+    parts = []
+    for head, tails in families.items():
+        if tails == [""]:
+            parts.append(head)
+        elif len(tails) == 1:
+            parts.append(f"{head}.{tails[0]}")
+        else:
+            parts.append(f"{head}.{{{','.join(tails)}}}")
+    return ", ".join(parts)
+
+
+def unknown_name(kind: str, name: str, valid: Sequence[str], compact: bool = False) -> ResultsError:
+    """An error for an unknown parameter or outcome: closest valid names, then all of them."""
+    close = difflib.get_close_matches(name, valid, n=3, cutoff=0.6)
+    if not close:
+        # Paths are long; compare the last part too (`credibilty` -> rules.threats.credibility).
+        tails = {v.rsplit(".", 1)[-1]: v for v in valid}
+        close = [tails[t] for t in difflib.get_close_matches(name, list(tails), n=3, cutoff=0.6)]
+    hint = f" (did you mean {' or '.join(map(repr, close))}?)" if close else ""
+    shown = compact_names(valid) if compact else ", ".join(valid)
+    return ResultsError(f"unknown {kind} {name!r}{hint}; valid: {shown}")
+
+
+# --------------------------------------------------------------------------- indices
+
+
+def _expected_points(design: Design) -> int:
+    d = len(design.parameters)
+    return design.samples * (d + 2 if design.method == "sobol" else d + 1)
+
+
+def indices(design: Design, Y: ArrayLike) -> pd.DataFrame:
+    """Sensitivity indices of one outcome from its value at each design point, in design order.
+
+    Sobol designs give `SOBOL_COLUMNS`, Morris designs `MORRIS_COLUMNS`, one row per parameter.
+    An outcome that does not vary at all has no defined Sobol indices (NaN, with
+    `attrs["note"]` saying why); its Morris effects are all zero.
+    """
+    if design.method not in ("sobol", "morris"):
+        raise ResultsError(
+            f"sensitivity analysis needs a sobol or morris design; this sweep's design is "
+            f"{design.method!r} (use method: sobol or morris in a design file)"
+        )
+    y = np.asarray(Y, dtype=np.float64)
+    n = _expected_points(design)
+    if y.shape != (n,):
+        raise ResultsError(f"expected one value per design point ({n}), got shape {y.shape}")
+    if not np.isfinite(y).all():
+        raise ResultsError(f"{int((~np.isfinite(y)).sum())} design point values are not finite")
+    problem = design.problem()
+    names = list(design.parameters)
+    constant = bool(np.ptp(y) == 0.0)
+    if design.method == "sobol":
+        if constant:
+            nan = [np.nan] * len(names)
+            out = pd.DataFrame(
+                {"parameter": names, "S1": nan, "S1_conf": nan, "ST": nan, "ST_conf": nan}
+            )
+            out.attrs["note"] = "the outcome does not vary over the design: indices undefined"
+            return out
+        from SALib.analyze import sobol
+
+        res: Any = sobol.analyze(problem, y, calc_second_order=False, seed=design.seed)
+        return pd.DataFrame({c: (names if c == "parameter" else res[c]) for c in SOBOL_COLUMNS})
+    if constant:
+        zero = [0.0] * len(names)
+        out = pd.DataFrame(
+            {"parameter": names, "mu": zero, "mu_star": zero, "mu_star_conf": zero, "sigma": zero}
+        )
+        out.attrs["note"] = "the outcome does not vary over the design"
+        return out
+    from SALib.analyze import morris
+
+    x = design.unit_samples()  # the same trajectories the sweep ran (seeded sampler)
+    res = morris.analyze(problem, x, y, num_levels=design.morris_levels, seed=design.seed)
+    return pd.DataFrame({c: (names if c == "parameter" else res[c]) for c in MORRIS_COLUMNS})
+
+
+# --------------------------------------------------------------------------- a sweep folder
+
+
+def _runs_list(runs: Sequence[int]) -> str:
+    shown = ", ".join(str(r) for r in runs[:SHOWN_RUNS])
+    return shown + (f", ... ({len(runs)} in all)" if len(runs) > SHOWN_RUNS else "")
+
+
+def point_means(runs: pd.DataFrame, design: Design, outcome: str) -> tuple[np.ndarray, int]:
+    """Per design point, the outcome's mean over successful replicates; and the failed count.
+
+    Raises ResultsError if the sweep is unfinished or a point has no successful replicate
+    (naming the runs), since an index computed without that point would be wrong.
+    """
+    n_points = _expected_points(design) if design.method != "grid" else len(design.points())
+    total = n_points * design.replicates
+    if len(runs) < total:
+        raise ResultsError(
+            f"the sweep is unfinished: {len(runs)} of {total} runs done; run the same sweep "
+            "command again to finish it"
+        )
+    ok = runs["status"] == "ok"
+    failed = int((~ok).sum())
+    good = runs.loc[ok & runs[outcome].notna()]
+    means = good.groupby("point")[outcome].mean().reindex(range(n_points))
+    empty = set(np.flatnonzero(means.isna().to_numpy()).tolist())
+    if empty:
+        with_ok = set(runs.loc[ok, "point"].tolist())
+        dead = sorted(empty - with_ok)
+        if dead:
+            bad = runs.loc[runs["point"].isin(dead), "run"].astype(int).tolist()
+            raise ResultsError(
+                f"{len(dead)} of {n_points} design points have no successful run, so indices "
+                f"cannot be computed (failed runs {_runs_list(bad)}); rerun the sweep with "
+                "--retry-failed (tracebacks in errors/)"
+            )
+        raise ResultsError(
+            f"{len(empty)} of {n_points} design points have no value of {outcome} in any run; "
+            "indices cannot be computed for it"
+        )
+    return means.to_numpy(dtype=np.float64), failed
+
+
+def _atomic_csv(df: pd.DataFrame, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        df.to_csv(tmp, index=False, lineterminator="\n", float_format="%.6g")
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def analyse(
+    folder: str | Path | SweepFolder, outcomes: Sequence[str], write: bool = True
+) -> pd.DataFrame:
+    """Indices of each outcome of a Sobol or Morris sweep; writes `sensitivity-<outcome>.csv`.
+
+    Returns one row per (outcome, parameter). `attrs` holds `method`, `failed` (failed runs,
+    left out of the point means), `runs`, `files` (the CSVs written) and `notes` (per outcome).
+    """
+    from sim.sweep import SweepFolder  # here, not at the top: it loads the model
+
+    sf = folder if isinstance(folder, SweepFolder) else SweepFolder(Path(folder))
+    design = sf.design()
+    if design.method not in ("sobol", "morris"):
+        raise ResultsError(
+            f"sensitivity analysis needs a sobol or morris design; {sf.path} ran a "
+            f"{design.method!r} design (use method: sobol or morris in a design file)"
+        )
+    if not outcomes:
+        raise ResultsError("no outcome given")
+    runs = sf.runs()
+    skip = {"run", "point", "replicate", "seed", "status", "error", *design.parameters}
+    valid = [str(c) for c in runs.columns if c not in skip]
+    for o in outcomes:
+        if o not in valid:
+            raise unknown_name("outcome", o, valid, compact=True)
+    frames, files, notes = [], [], {}
+    failed = 0
+    for o in dict.fromkeys(outcomes):
+        y, failed = point_means(runs, design, o)
+        table = indices(design, y)
+        if "note" in table.attrs:
+            notes[o] = str(table.attrs["note"])
+        if write:
+            path = sf.path / f"sensitivity-{o}.csv"
+            _atomic_csv(table, path)
+            files.append(path)
+        frames.append(table.assign(outcome=o))
+    out = pd.concat(frames, ignore_index=True)
+    out = out[["outcome", *[c for c in out.columns if c != "outcome"]]]
+    out.attrs.update(method=design.method, failed=failed, runs=len(runs), files=files, notes=notes)
+    return out
