@@ -20,8 +20,8 @@ from rich.table import Table
 
 from sim.errors import GeosimError, ScenarioError
 
-err = Console(stderr=True, highlight=False)
-out = Console(highlight=False)
+err = Console(stderr=True, highlight=False, emoji=False)
+out = Console(highlight=False, emoji=False)
 
 EXIT_FAILED, EXIT_INPUT, EXIT_INTERNAL = 1, 2, 3
 DEFAULT_SCENARIO = "latam_2025"
@@ -576,7 +576,7 @@ def sweep(
     """
     with _errors(ctx):
         from sim.design import design_from_options, load_design
-        from sim.sweep import execute, export_csv, plan
+        from sim.sweep import SweepFailed, execute, export_csv, plan
 
         loaded = _load(scenario, overrides, quiet)
         if design_file is not None and params:
@@ -618,6 +618,10 @@ def sweep(
             stop()
             err.print("interrupted: finished runs are saved; run the same command to resume.")
             sys.exit(130)
+        except SweepFailed as exc:  # a run failed: a result of the sweep, not bad input
+            stop()
+            err.print(f"[red]stopped[/red]: {escape(str(exc))}", soft_wrap=True)
+            sys.exit(EXIT_FAILED)
         finally:
             stop()
         if csv_export:
@@ -650,7 +654,7 @@ def sensitivity(ctx: click.Context, folder: Path, outcomes: tuple[str, ...]) -> 
     """Sobol (S1, ST) or Morris (mu*, sigma) indices of a sweep FOLDER; writes CSVs into it."""
     with _errors(ctx):
         from sim.sensitivity import analyse
-        from sim.sweep import SweepFolder
+        from sim.sweep_folder import SweepFolder
 
         sf = SweepFolder(folder)
         chosen = list(outcomes) or list(sf.design().outcomes) or ["mean_tilt_end"]

@@ -30,7 +30,7 @@ from sim.design import Design
 from sim.errors import ResultsError
 
 if TYPE_CHECKING:
-    from sim.sweep import SweepFolder
+    from sim.sweep_folder import SweepFolder
 
 __all__ = [
     "MORRIS_COLUMNS",
@@ -196,7 +196,7 @@ def analyse(
     Returns one row per (outcome, parameter). `attrs` holds `method`, `failed` (failed runs,
     left out of the point means), `runs`, `files` (the CSVs written) and `notes` (per outcome).
     """
-    from sim.sweep import SweepFolder  # here, not at the top: it loads the model
+    from sim.sweep_folder import SweepFolder  # here, not at the top: it loads the model
 
     sf = folder if isinstance(folder, SweepFolder) else SweepFolder(Path(folder))
     design = sf.design()

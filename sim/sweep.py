@@ -19,13 +19,12 @@ Results do not depend on the number of workers or the backend: each run's seed i
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import os
 import time
 import traceback
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,6 +39,7 @@ from sim.loader import Tree, apply_override
 from sim.results import atomic_write_text, git_sha, package_versions
 from sim.runner import outcome_names, run_once, run_outcomes, tilt_frame
 from sim.scenario import LoadedScenario, Scenario, validate_tree
+from sim.sweep_folder import SweepFolder, atomic_parquet
 
 TIMESERIES = {"none": (), "tilt": ("tilt",), "affinity": ("tilt", "affinity.USA", "affinity.CHN")}
 
@@ -60,10 +60,10 @@ class Task:
 
 @dataclass
 class Chunk:
-    """Runs shipped to a worker together, with the scenarios of their points."""
+    """Runs shipped to a worker together: the base scenario and their points' values."""
 
     tasks: list[Task]
-    scenarios: dict[int, Scenario]
+    base: Scenario
     values: dict[int, dict[str, Any]]
     outcomes: list[str]
     variables: tuple[str, ...]
@@ -91,6 +91,7 @@ def run_chunk(chunk: Chunk) -> ChunkResult:
     rows: list[dict[str, Any]] = []
     frames: list[pd.DataFrame] = []
     errors: dict[int, str] = {}
+    scenarios: dict[int, Scenario | Exception] = {}
     for t in chunk.tasks:
         row: dict[str, Any] = {
             "run": t.run,
@@ -99,8 +100,15 @@ def run_chunk(chunk: Chunk) -> ChunkResult:
             "seed": t.seed,
             **chunk.values[t.point],
         }
-        spec = chunk.scenarios[t.point]
+        if t.point not in scenarios:
+            try:
+                scenarios[t.point] = scenario_with(chunk.base, chunk.values[t.point])
+            except ScenarioError as exc:  # a cross-field rule the plan's checks could not see
+                scenarios[t.point] = exc
+        spec = scenarios[t.point]
         try:
+            if isinstance(spec, Exception):
+                raise spec
             rep = run_once(spec, t.seed, t.replicate)
             row.update(status="ok", error="", **run_outcomes(rep, spec))
             if chunk.variables:
@@ -141,12 +149,11 @@ def run_chunk(chunk: Chunk) -> ChunkResult:
 
 @dataclass
 class Plan:
-    """A validated sweep: base scenario, design points with their scenarios, and every task."""
+    """A checked sweep: base scenario, design points and every task."""
 
     base: LoadedScenario
     design: Design
     points: list[dict[str, Any]]
-    scenarios: list[Scenario]
     tasks: list[Task]
     variables: tuple[str, ...]
     fingerprint: str
@@ -157,33 +164,54 @@ class Plan:
         return outcome_names(self.base.scenario)
 
 
+def scenario_with(base: Scenario, values: dict[str, Any]) -> Scenario:
+    """The base scenario with a design point's values set (same paths as `--set`), validated."""
+    tree = Tree(data=base.model_dump(mode="python"), files=[f"<{base.meta.name}>"])
+    for path, value in values.items():
+        apply_override(tree, f"{path}={json.dumps(value)}")
+    return validate_tree(tree).scenario
+
+
+def _check_values(base: Scenario, design: Design, points: list[dict[str, Any]]) -> None:
+    """Check every parameter's values against the schema before anything runs.
+
+    Each distinct value of a grid axis (for sampled designs: each parameter's lowest and
+    highest sample) is set alone on the base scenario and validated, which catches unknown
+    paths, wrong types and out-of-range values at the cost of a few validations per parameter
+    rather than one per point (points are built again in the workers, chunk by chunk).
+    """
+    problems: list[Problem] = []
+    seen: set[tuple[str, str]] = set()  # a typo in a path is reported once
+    for name in design.parameters:
+        values = [pt[name] for pt in points]
+        if design.method == "grid":
+            probe = list(dict.fromkeys(json.dumps(v) for v in values))
+            candidates = [json.loads(v) for v in probe]
+        else:
+            candidates = [min(values), max(values)]
+        for value in candidates:
+            try:
+                scenario_with(base, {name: value})
+            except ScenarioError as exc:
+                k = next(i for i, pt in enumerate(points) if pt[name] == value)
+                for p in exc.problems:
+                    if (p.path, p.message) not in seen:
+                        seen.add((p.path, p.message))
+                        where = f"design point {k} {points[k]}"
+                        problems.append(Problem(where, 0, 0, p.path, p.message))
+                break
+        if len(problems) >= 20:
+            break
+    if problems:
+        raise ScenarioError(problems)
+
+
 def plan(base: LoadedScenario, design: Design, timeseries: str = "tilt") -> Plan:
-    """Validate every design point against the scenario schema (before anything runs)."""
+    """Expand the design and check its values against the schema (before anything runs)."""
     if timeseries not in TIMESERIES:
         raise GeosimError(f"--timeseries must be one of {', '.join(TIMESERIES)}")
     points = design.points()
-    scenarios: list[Scenario] = []
-    problems: list[Problem] = []
-    seen: set[tuple[str, str]] = set()  # a typo in a path is reported once, not once per point
-    for k, point in enumerate(points):
-        tree = Tree(
-            data=copy.deepcopy(base.tree.data),
-            positions=dict(base.tree.positions),
-            files=list(base.tree.files),
-        )
-        try:
-            for path, value in point.items():
-                apply_override(tree, f"{path}={json.dumps(value)}")
-            scenarios.append(validate_tree(tree).scenario)
-        except ScenarioError as exc:
-            for p in exc.problems:
-                if (p.path, p.message) not in seen:
-                    seen.add((p.path, p.message))
-                    problems.append(Problem(f"design point {k} {point}", 0, 0, p.path, p.message))
-            if len(problems) >= 20:
-                break
-    if problems:
-        raise ScenarioError(problems)
+    _check_values(base.scenario, design, points)
     tasks = [
         Task(k * design.replicates + r, k, r, run_seed(design.seed, point, r))
         for k, point in enumerate(points)
@@ -202,94 +230,10 @@ def plan(base: LoadedScenario, design: Design, timeseries: str = "tilt") -> Plan
         default=str,
     )
     fp = hashlib.sha256(text.encode()).hexdigest()
-    return Plan(base, design, points, scenarios, tasks, TIMESERIES[timeseries], fp)
+    return Plan(base, design, points, tasks, TIMESERIES[timeseries], fp)
 
 
 # --------------------------------------------------------------------------- the folder
-
-
-@dataclass
-class SweepFolder:
-    """A sweep's folder on disk: manifest, chunks, consolidated tables."""
-
-    path: Path
-
-    @property
-    def chunks(self) -> Path:
-        """Folder of chunk files."""
-        return self.path / "chunks"
-
-    def manifest(self) -> dict[str, Any]:
-        """The sweep manifest."""
-        try:
-            data: dict[str, Any] = json.loads((self.path / "sweep.json").read_text("utf-8"))
-        except FileNotFoundError:
-            raise ResultsError(f"{self.path}: no sweep.json (not a geosim sweep folder)") from None
-        except json.JSONDecodeError as exc:
-            raise ResultsError(f"{self.path}/sweep.json: not valid JSON ({exc})") from None
-        return data
-
-    def design(self) -> Design:
-        """The design the sweep ran."""
-        return Design.model_validate(self.manifest()["design"])
-
-    def done_runs(self) -> dict[int, str]:
-        """Runs already on disk: run id -> status."""
-        out: dict[int, str] = {}
-        for f in sorted(self.chunks.glob("runs-*.parquet")):
-            df = pd.read_parquet(f, columns=["run", "status"])
-            out.update(zip(df["run"].tolist(), df["status"].tolist(), strict=True))
-        return out
-
-    def tidy(self) -> None:
-        """Remove leftovers of an interrupted run: temporary files and orphan time series."""
-        for where in (self.path, self.chunks, self.path / "errors"):
-            for tmp in where.glob(".*.tmp"):
-                tmp.unlink()
-        runs = {f.name.removeprefix("runs-") for f in self.chunks.glob("runs-*.parquet")}
-        for ts in self.chunks.glob("ts-*.parquet"):
-            if ts.name.removeprefix("ts-") not in runs:
-                ts.unlink()
-
-    def runs(self) -> pd.DataFrame:
-        """Every run row, sorted by run (from the consolidated file, else from the chunks)."""
-        whole = self.path / "runs.parquet"
-        if whole.exists():
-            return pd.read_parquet(whole)
-        files = sorted(self.chunks.glob("runs-*.parquet"))
-        if not files:
-            raise ResultsError(f"{self.path}: no finished runs yet")
-        df = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
-        return df.sort_values("run", kind="stable").reset_index(drop=True)
-
-    def timeseries(
-        self, columns: list[str] | None = None, runs: Iterable[int] | None = None
-    ) -> pd.DataFrame:
-        """The long time series of (selected) runs, sorted by run, step, state."""
-        files = sorted(self.chunks.glob("ts-*.parquet"))
-        if not files:
-            return pd.DataFrame(columns=["run", "step", "state", "variable", "value"])
-        wanted = None if runs is None else set(runs)
-        parts = []
-        for f in files:
-            df = pd.read_parquet(f, columns=columns)
-            if wanted is not None:
-                df = df[df["run"].isin(wanted)]
-            parts.append(df)
-        out = pd.concat(parts, ignore_index=True)
-        for c in ("state", "variable"):
-            if c in out.columns:
-                out[c] = out[c].astype(str)
-        keys = [c for c in ("run", "step", "state", "variable") if c in out.columns]
-        return out.sort_values(keys, kind="stable").reset_index(drop=True)
-
-
-def _atomic_parquet(df: pd.DataFrame, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    df.to_parquet(tmp, index=False, compression="zstd")
-    with open(tmp, "rb") as fh:  # the rename must not overtake the data on a power cut
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 def _write_chunk(folder: SweepFolder, result: ChunkResult) -> None:
@@ -300,10 +244,10 @@ def _write_chunk(folder: SweepFolder, result: ChunkResult) -> None:
         k += 1
         name = f"{result.name}-{k}"
     if not result.timeseries.empty:
-        _atomic_parquet(result.timeseries, folder.chunks / f"ts-{name}.parquet")
+        atomic_parquet(result.timeseries, folder.chunks / f"ts-{name}.parquet")
     for run, text in result.errors.items():
         atomic_write_text(folder.path / "errors" / f"{run:08d}.txt", text)
-    _atomic_parquet(result.runs, folder.chunks / f"runs-{name}.parquet")
+    atomic_parquet(result.runs, folder.chunks / f"runs-{name}.parquet")
 
 
 def _manifest(p: Plan, command: list[str]) -> dict[str, Any]:
@@ -339,7 +283,7 @@ def open_folder(p: Plan, root: Path, command: list[str]) -> SweepFolder:
     pts = pd.DataFrame(
         [{"point": k, **pt, "point_key": point_key(pt)} for k, pt in enumerate(p.points)]
     )
-    _atomic_parquet(pts, folder.path / "points.parquet")
+    atomic_parquet(pts, folder.path / "points.parquet")
     atomic_write_text(folder.path / "sweep.json", json.dumps(_manifest(p, command), indent=2))
     return folder
 
@@ -376,7 +320,7 @@ def _chunks(p: Plan, todo: list[Task], size: int) -> Iterator[Chunk]:
         pts = sorted({t.point for t in tasks})
         yield Chunk(
             tasks,
-            {k: p.scenarios[k] for k in pts},
+            p.base.scenario,
             {k: p.points[k] for k in pts},
             p.outcomes,
             p.variables,
@@ -539,7 +483,7 @@ def _drop_failed(folder: SweepFolder) -> None:
     for f in sorted(folder.chunks.glob("runs-*.parquet")):
         df = pd.read_parquet(f)
         if (df["status"] == "failed").any():
-            _atomic_parquet(df[df["status"] != "failed"], f)
+            atomic_parquet(df[df["status"] != "failed"], f)
 
 
 def _consolidate(folder: SweepFolder) -> None:
@@ -548,7 +492,7 @@ def _consolidate(folder: SweepFolder) -> None:
     if whole.exists():  # rebuilt from the chunks: a resumed or retried sweep may have changed
         whole.unlink()
     runs = folder.runs()
-    _atomic_parquet(runs, whole)
+    atomic_parquet(runs, whole)
     m = folder.manifest()
     m["status"] = "complete"
     m["finished"] = datetime.now(UTC).isoformat(timespec="seconds")

@@ -23,7 +23,6 @@ Conventions:
 
 from __future__ import annotations
 
-import json
 import math
 import textwrap
 from collections.abc import Sequence
@@ -56,6 +55,7 @@ from sim.plots import (
 )
 from sim.scenario import Scenario
 from sim.sensitivity import unknown_name
+from sim.sweep_folder import SweepFolder
 
 __all__ = [
     "BINS",
@@ -91,7 +91,7 @@ _Z95 = 1.959963984540054
 
 
 class _HasPath(Protocol):
-    """Anything with the folder's path, such as `sim.sweep.SweepFolder`."""
+    """Anything with the folder's path, such as `sim.sweep_folder.SweepFolder`."""
 
     path: Path
 
@@ -163,35 +163,19 @@ class SweepData:
         return out
 
 
-def _read_runs(path: Path) -> pd.DataFrame:
-    # Same rule as sim.sweep.SweepFolder.runs (that module loads the model, so it is not used).
-    whole = path / "runs.parquet"
-    if whole.exists():
-        return pd.read_parquet(whole)
-    files = sorted((path / "chunks").glob("runs-*.parquet"))
-    if not files:
-        raise ResultsError(f"{path}: no finished runs yet")
-    df = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
-    return df.sort_values("run", kind="stable").reset_index(drop=True)
-
-
 def open_sweep(folder: str | Path | _HasPath | SweepData) -> SweepData:
-    """Read a sweep folder (a path, a `sim.sweep.SweepFolder` or already-read data)."""
+    """Read a sweep folder (a path, a `SweepFolder` or already-read data)."""
     if isinstance(folder, SweepData):
         return folder
     path = Path(folder.path if not isinstance(folder, str | Path) else folder)
-    try:
-        manifest: dict[str, Any] = json.loads((path / "sweep.json").read_text("utf-8"))
-    except FileNotFoundError:
-        raise ResultsError(f"{path}: no sweep.json (not a geosim sweep folder)") from None
-    except json.JSONDecodeError as exc:
-        raise ResultsError(f"{path}/sweep.json: not valid JSON ({exc})") from None
+    reader = SweepFolder(path)
+    manifest = reader.manifest()
     try:
         design = Design.model_validate(manifest["design"])
         scenario = Scenario.model_validate(manifest["resolved_scenario"])
     except (KeyError, ValueError) as exc:
         raise ResultsError(f"{path}/sweep.json: not a geosim sweep manifest ({exc})") from None
-    return SweepData(path, manifest, design, scenario, _read_runs(path))
+    return SweepData(path, manifest, design, scenario, reader.runs())
 
 
 def _parameter(sweep: SweepData, name: str) -> str:

@@ -17,7 +17,7 @@ from sim.cli import main
 from sim.design import Design
 from sim.errors import ResultsError
 from sim.sensitivity import analyse, indices, point_means
-from sim.sweep import SweepFolder
+from sim.sweep_folder import SweepFolder
 
 PI = math.pi
 

@@ -356,7 +356,7 @@ def test_fail_fast_stops_at_the_first_failure(
     fail_for(monkeypatch, {run_seed(11, {CRED: 0.3}, 2)})  # run 2
     args: list[str | Path] = [mini_file, *FAILING, "--chunk-size", "2", "--out", tmp_path / "out"]
     r = cli(*args, "--fail-fast")
-    assert r.exit_code == 2, r.output  # reported like an input error; see the lead's notes
+    assert r.exit_code == 1, r.output  # a failed run is a result of the sweep, not bad input
     folder = only_folder(tmp_path / "out")
     trace = folder.path / "errors" / "00000002.txt"
     text = flat(r.output)

@@ -23,7 +23,8 @@ from sim.errors import ResultsError
 from sim.results import write_run
 from sim.runner import run, run_once
 from sim.scenario import Scenario, scenario_from_dict
-from sim.sweep import SweepFolder, execute, plan
+from sim.sweep import execute, plan
+from sim.sweep_folder import SweepFolder
 from sim.sweep_plots import (
     group_values,
     open_sweep,
