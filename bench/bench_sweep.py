@@ -18,8 +18,9 @@ import textwrap
 
 def child(code: str) -> dict[str, float]:
     """Run Python code in a fresh process; it prints one JSON line of measurements."""
-    out = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, check=True
+    )
     result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
 
@@ -33,10 +34,13 @@ def peak_mb():
 """
 
 
-def geosim_sweep(values: int, replicates: int, workers: int, out: str,
-                 timeseries: str = "tilt") -> dict[str, float]:
+def geosim_sweep(
+    values: int, replicates: int, workers: int, out: str, timeseries: str = "tilt"
+) -> dict[str, float]:
     """Time `execute` (library) for a grid of `values` credibilities x replicates."""
-    return child(PEAK + f"""
+    return child(
+        PEAK
+        + f"""
 import json, time
 from pathlib import Path
 t0 = time.perf_counter()
@@ -51,12 +55,15 @@ wall = time.perf_counter() - t0
 main_mb, worker_mb = peak_mb()
 print(json.dumps({{"runs": res.total, "seconds": wall, "main_mb": main_mb,
                   "worker_mb": worker_mb}}))
-""")
+"""
+    )
 
 
 def batch_run(values: int, replicates: int, processes: int) -> dict[str, float]:
     """Time mesa.batch_run on the same model and the same runs."""
-    return child(PEAK + f"""
+    return child(
+        PEAK
+        + f"""
 import json, time
 t0 = time.perf_counter()
 import mesa, numpy as np
@@ -70,7 +77,8 @@ wall = time.perf_counter() - t0
 main_mb, worker_mb = peak_mb()
 print(json.dumps({{"runs": len(res), "seconds": wall, "main_mb": main_mb,
                   "worker_mb": worker_mb}}))
-""")
+"""
+    )
 
 
 def main() -> None:
@@ -86,24 +94,49 @@ def main() -> None:
         b2 = batch_run(values, reps, 2)
         s1 = geosim_sweep(values, reps, 1, f"{tmp}/w1")
         s2 = geosim_sweep(values, reps, 2, f"{tmp}/w2")
-        rows.append((f"mesa.batch_run, 2 processes, {int(b2['runs'])} runs",
-                     b2["seconds"], b2["runs"] / b2["seconds"], b2["main_mb"]))
-        rows.append((f"geosim sweep, 1 worker, {int(s1['runs'])} runs",
-                     s1["seconds"], s1["runs"] / s1["seconds"], s1["main_mb"]))
-        rows.append((f"geosim sweep, 2 workers, {int(s2['runs'])} runs",
-                     s2["seconds"], s2["runs"] / s2["seconds"], s2["main_mb"]))
+        rows.append(
+            (
+                f"mesa.batch_run, 2 processes, {int(b2['runs'])} runs",
+                b2["seconds"],
+                b2["runs"] / b2["seconds"],
+                b2["main_mb"],
+            )
+        )
+        rows.append(
+            (
+                f"geosim sweep, 1 worker, {int(s1['runs'])} runs",
+                s1["seconds"],
+                s1["runs"] / s1["seconds"],
+                s1["main_mb"],
+            )
+        )
+        rows.append(
+            (
+                f"geosim sweep, 2 workers, {int(s2['runs'])} runs",
+                s2["seconds"],
+                s2["runs"] / s2["seconds"],
+                s2["main_mb"],
+            )
+        )
         for n in (int(x) for x in args.memory.split(",") if x):
             m = geosim_sweep(values, max(1, n // values), 2, f"{tmp}/m{n}")
-            rows.append((f"geosim sweep, 2 workers, {int(m['runs'])} runs (memory)",
-                         m["seconds"], m["runs"] / m["seconds"],
-                         max(m["main_mb"], m["worker_mb"])))
+            rows.append(
+                (
+                    f"geosim sweep, 2 workers, {int(m['runs'])} runs (memory)",
+                    m["seconds"],
+                    m["runs"] / m["seconds"],
+                    max(m["main_mb"], m["worker_mb"]),
+                )
+            )
     width = max(len(r[0]) for r in rows)
     print(f"{'benchmark':<{width}}  {'wall s':>8}  {'runs/s':>8}  {'peak MB':>8}")
     print("-" * (width + 32))
     for name, secs, rate, mb in rows:
         print(f"{name:<{width}}  {secs:8.2f}  {rate:8.1f}  {mb:8.0f}")
-    print(f"\nsweep vs batch_run (2 processes): {rows[2][2] / rows[0][2]:.2f}x throughput; "
-          f"speed-up 1 -> 2 workers: {rows[2][2] / rows[1][2]:.2f}x")
+    print(
+        f"\nsweep vs batch_run (2 processes): {rows[2][2] / rows[0][2]:.2f}x throughput; "
+        f"speed-up 1 -> 2 workers: {rows[2][2] / rows[1][2]:.2f}x"
+    )
     print("peak MB: the largest of the main process and any worker (ru_maxrss).")
 
 
