@@ -53,9 +53,11 @@ F = NDArray[np.float64]
 class GeoModel(mesa.Model):  # type: ignore[misc]
     """States and great powers under a scenario's rules; one `step()` is one period."""
 
-    def __init__(self, scenario: Scenario, rng: int | None = None) -> None:
+    def __init__(self, scenario: Scenario, rng: int | None = None, *, collect: bool = True) -> None:
         super().__init__(rng=rng)
         self.spec = scenario
+        self.collect = collect
+        """Feed the Mesa DataCollector each step (sweeps, which record arrays, switch it off)."""
         self.rules = scenario.rules
         self.calendar = scenario.time.calendar()
         self.dt = self.calendar.years_per_step
@@ -155,7 +157,8 @@ class GeoModel(mesa.Model):  # type: ignore[misc]
             }
         )
         self.recorder.record(0)
-        self.datacollector.collect(self)
+        if self.collect:
+            self.datacollector.collect(self)
 
     # ------------------------------------------------------------------ derived quantities
 
@@ -354,7 +357,8 @@ class GeoModel(mesa.Model):  # type: ignore[misc]
         self.bloc_step()
         self.alignment_step()
         self.recorder.record(k)
-        self.datacollector.collect(self)
+        if self.collect:
+            self.datacollector.collect(self)
         self.running = k < self.calendar.steps  # lets mesa.batch_run stop at the horizon
 
     def trade_step(self) -> None:

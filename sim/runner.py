@@ -49,10 +49,12 @@ class Replicate:
     seconds: float
 
 
-def run_once(scenario: Scenario, seed: int, replicate: int = 0) -> Replicate:
+def run_once(
+    scenario: Scenario, seed: int, replicate: int = 0, *, collect: bool = True
+) -> Replicate:
     """Build the model with `rng=seed`, run every step, and keep what the results need."""
     start = time.perf_counter()
-    model = GeoModel(scenario, rng=seed)
+    model = GeoModel(scenario, rng=seed, collect=collect)
     for _ in range(model.calendar.steps):
         model.step()
     return Replicate(

@@ -109,7 +109,7 @@ def run_chunk(chunk: Chunk) -> ChunkResult:
         try:
             if isinstance(spec, Exception):
                 raise spec
-            rep = run_once(spec, t.seed, t.replicate)
+            rep = run_once(spec, t.seed, t.replicate, collect=False)  # sweeps keep no model.csv
             row.update(status="ok", error="", **run_outcomes(rep, spec))
             if chunk.variables:
                 frames.append(tilt_frame(rep, t.run, chunk.variables))

@@ -302,10 +302,10 @@ def fail_for(monkeypatch: pytest.MonkeyPatch, seeds: set[int]) -> None:
     """Make the runs with these seeds raise, as a model bug would (workers=1: in process)."""
     real = run_once
 
-    def flaky(spec: Any, seed: int, replicate: int = 0) -> Any:
+    def flaky(spec: Any, seed: int, replicate: int = 0, **kw: Any) -> Any:
         if seed in seeds:
             raise RuntimeError(f"boom for seed {seed}")
-        return real(spec, seed, replicate)
+        return real(spec, seed, replicate, **kw)
 
     monkeypatch.setattr(sweep_mod, "run_once", flaky)
 

@@ -49,10 +49,10 @@ def make_sweep(
         if fail is not None:
             real = run_once
 
-            def flaky(spec: Scenario, seed: int, replicate: int = 0) -> Any:
+            def flaky(spec: Scenario, seed: int, replicate: int = 0, **kw: Any) -> Any:
                 if fail(spec, replicate):
                     raise RuntimeError("forced failure")
-                return real(spec, seed, replicate)
+                return real(spec, seed, replicate, **kw)
 
             mp.setattr(sim.sweep, "run_once", flaky)
         p = plan(scenario_from_dict(MINI), design, timeseries)
