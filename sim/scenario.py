@@ -723,11 +723,35 @@ def validate_tree(tree: Tree) -> LoadedScenario:
     try:
         scenario = Scenario.model_validate(plain)
     except ValidationError as exc:
-        raise ScenarioError(_pydantic_problems(exc, tree, plain)) from None
+        problems = _pydantic_problems(exc, tree, plain)
+        raise ScenarioError(problems + _references_despite(exc, tree, plain, sources)) from None
     problems = cross_check(scenario, tree, sources)
     if problems:
         raise ScenarioError(problems)
     return LoadedScenario(scenario, tree, sources)
+
+
+def _references_despite(
+    exc: ValidationError, tree: Tree, plain: dict[str, Any], sources: dict[Key, str]
+) -> list[Problem]:
+    """Cross-reference problems elsewhere in a file whose schema errors are all in events or
+    expectations: nothing refers to those entries, so they can be set aside and the rest checked.
+    """
+    broken: set[tuple[str, str]] = set()
+    for err in exc.errors(include_url=False):
+        path = _real_path(plain, err["loc"])
+        if len(path) < 2 or path[0] not in ("events", "expect"):
+            return []  # a broken state, power or bloc would make every reference check noisy
+        broken.add((str(path[0]), str(path[1])))
+    rest = {k: (dict(v) if k in ("events", "expect") else v) for k, v in plain.items()}
+    for section, key in broken:
+        rest[section].pop(key, None)
+    try:
+        scenario = Scenario.model_validate(rest)
+    except ValidationError:
+        return []
+    kept = {k: v for k, v in sources.items() if not (len(k) > 1 and (k[0], k[1]) in broken)}
+    return cross_check(scenario, tree, kept)
 
 
 def _pydantic_problems(exc: ValidationError, tree: Tree, plain: Any) -> list[Problem]:

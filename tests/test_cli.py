@@ -182,3 +182,24 @@ def test_library_api_returns_dataframes() -> None:
     r = sim.run(loaded, seed=1, replicates=2)
     assert {"date", "state", "variable", "value"} <= set(r.timeseries.columns)
     assert r.expectations()["passed"].all()
+
+
+def test_schema_errors_in_events_do_not_hide_reference_errors(tmp_path: Path) -> None:
+    f = tmp_path / "s.yaml"
+    f.write_text(
+        "meta: {name: t}\n"
+        "time: {start: 2025-01, end: 2025-12}\n"
+        "powers: {USA: {name: US, gdp: 1e13}, CHN: {name: CN, gdp: 1e13}}\n"
+        "states:\n"
+        "  BOL: {name: B, gdp: 1e10, neighbours: [PERU]}\n"
+        "events:\n"
+        "  a: {type: thret, date: 2025-01}\n"
+        "  b: {type: engagement, date: 2025-02, power: CHX, states: [BOL]}\n"
+    )
+    r = CliRunner().invoke(main, ["validate", str(f)])
+    assert r.exit_code == 2
+    lines = [ln for ln in r.output.splitlines() if ln.startswith("error:")]
+    assert len(lines) == 3  # the schema error and both reference errors, in one pass
+    assert any(":7:" in ln and "'thret'" in ln for ln in lines)
+    assert any(":5:" in ln and "'PERU'" in ln for ln in lines)
+    assert any(":8:" in ln and "'CHX'" in ln for ln in lines)
