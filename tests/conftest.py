@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import os
+from pathlib import Path
 from typing import Any
 
 import matplotlib
@@ -128,3 +129,22 @@ def mini(mini_dict: dict[str, Any]) -> Any:
     from sim.scenario import scenario_from_dict
 
     return scenario_from_dict(mini_dict).scenario
+
+
+@pytest.fixture
+def base(mini_dict: dict[str, Any]) -> Any:
+    """The small world as a LoadedScenario (what sweeps take as their base)."""
+    from sim.scenario import scenario_from_dict
+
+    return scenario_from_dict(mini_dict, "mini.yaml")
+
+
+@pytest.fixture
+def mini_file(tmp_path: Path, mini_dict: dict[str, Any]) -> Path:
+    """The small world written to a YAML file, for the command line."""
+    from ruamel.yaml import YAML
+
+    path = tmp_path / "mini.yaml"
+    with path.open("w", encoding="utf-8") as fh:
+        YAML().dump(mini_dict, fh)
+    return path

@@ -4,34 +4,19 @@ from __future__ import annotations
 
 import itertools
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from ruamel.yaml import YAML
 
 from sim.cli import main
 from sim.design import Design, ParameterSpec, design_from_options, load_design, parse_param
 from sim.errors import ScenarioError
-from sim.scenario import LoadedScenario, scenario_from_dict
+from sim.scenario import LoadedScenario
 from sim.sweep import plan, scenario_with
 
 CRED = "rules.threats.credibility"
 SHARP = "rules.threats.sharpness"
-
-
-@pytest.fixture
-def base(mini_dict: dict[str, Any]) -> LoadedScenario:
-    return scenario_from_dict(mini_dict, "mini.yaml")
-
-
-@pytest.fixture
-def mini_file(tmp_path: Path, mini_dict: dict[str, Any]) -> Path:
-    path = tmp_path / "mini.yaml"
-    with path.open("w", encoding="utf-8") as fh:
-        YAML().dump(mini_dict, fh)
-    return path
 
 
 # --------------------------------------------------------------------------- grids

@@ -21,32 +21,18 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner, Result
 from pandas.testing import assert_frame_equal
-from ruamel.yaml import YAML
 
 import sim.sweep as sweep_mod
 from sim.batch import BatchGeoModel
 from sim.cli import main
 from sim.design import Design, design_from_options, point_key, run_seed
 from sim.runner import run_once
-from sim.scenario import LoadedScenario, load_scenario, scenario_from_dict
+from sim.scenario import LoadedScenario, load_scenario
 from sim.sweep import Chunk, ChunkResult, SweepFolder, SweepOutcome, execute, plan
 
 CRED = "rules.threats.credibility"
 SHARP = "rules.threats.sharpness"
 SUMMARY = re.compile(r"(\d+) runs: (\d+) run now, (\d+) already done, (\d+) failed")
-
-
-@pytest.fixture
-def base(mini_dict: dict[str, Any]) -> LoadedScenario:
-    return scenario_from_dict(mini_dict, "mini.yaml")
-
-
-@pytest.fixture
-def mini_file(tmp_path: Path, mini_dict: dict[str, Any]) -> Path:
-    path = tmp_path / "mini.yaml"
-    with path.open("w", encoding="utf-8") as fh:
-        YAML().dump(mini_dict, fh)
-    return path
 
 
 def sweep(
