@@ -28,6 +28,7 @@ from sim.agents import GreatPower, State
 from sim.blocs import MEMBER, NONE, PARTNER, STATUS_CODES, STATUS_NAMES, BlocState, leader_ties
 from sim.calendar import month_index
 from sim.events import EventLog, Threat
+from sim.metrics import Recorder
 from sim.scenario import (
     Demand,
     EngagementEvent,
@@ -144,9 +145,6 @@ class GeoModel(mesa.Model):  # type: ignore[misc]
         # Initial memberships are taken as revealed choices: states react to changes in
         # what a bloc is worth to them, not to its level (which the model cannot explain).
         self.bloc_u0 = [self.bloc_utilities(x) for x in range(len(self.blocs))]
-
-        # Imported here so metrics can depend on the model's public attributes only.
-        from sim.metrics import Recorder
 
         self.recorder = Recorder(self)
         self.datacollector = mesa.DataCollector(
