@@ -457,6 +457,30 @@ def plot_alignment(
     return save_figure(fig, Path(out) if out is not None else rf.path, stem, formats)
 
 
+def draw_title(fig: Figure, left_in: float, top_in: float, height: float, text: str) -> None:
+    """The bold title of a figure, `top_in` inches below its top edge (every plot uses it)."""
+    fig.text(
+        left_in / WIDTH_IN,
+        1 - top_in / height,
+        text,
+        fontsize=12,
+        fontweight="bold",
+        ha="left",
+        va="top",
+        color=INK,
+    )
+
+
+def _bands(
+    panel: Panel, scenario: Scenario, variable: str
+) -> tuple[tuple[str, str], str, Any, Any, Any, dict[str, int]]:
+    """Tilt powers, y label, 10/50/90% quantiles (scaled) and column of each state."""
+    powers = scenario.rules.alignment.tilt_powers
+    ylabel, scale = _variable_label(variable, powers)
+    lo, mid, hi = (panel.quantile(q) * scale for q in (0.1, 0.5, 0.9))
+    return powers, ylabel, lo, mid, hi, {st: i for i, st in enumerate(panel.states)}
+
+
 def _alignment_figure(
     panel: Panel,
     scenario: Scenario,
@@ -468,10 +492,7 @@ def _alignment_figure(
     title: str | None,
     note: str,
 ) -> Figure:
-    powers = scenario.rules.alignment.tilt_powers
-    ylabel, scale = _variable_label(variable, powers)
-    lo, mid, hi = (panel.quantile(q) * scale for q in (0.1, 0.5, 0.9))
-    col = {s: i for i, s in enumerate(panel.states)}
+    powers, ylabel, lo, mid, hi, col = _bands(panel, scenario, variable)
     colours = _assign_colours(chosen, [float(mid[-1, col[s]]) for s in chosen])
     x = panel.dates
     x0, x1 = x[0], x[-1] + np.timedelta64(2, "D")
@@ -561,17 +582,7 @@ def _alignment_figure(
         _draw_strip(strip, marks, rows, n_rows, colours)
 
     what = f"tilt between {powers[0]} and {powers[1]}" if variable == "tilt" else ylabel
-    head = title or f"{scenario.meta.name}: {what}"
-    fig.text(
-        LEFT_IN / WIDTH_IN,
-        1 - 0.16 / height,
-        head,
-        fontsize=12,
-        fontweight="bold",
-        ha="left",
-        va="top",
-        color=INK,
-    )
+    draw_title(fig, LEFT_IN, 0.16, height, title or f"{scenario.meta.name}: {what}")
     band = "; shaded: 10th to 90th percentile" if replicates > 1 else ""
     sub = f"Lines: median of {replicates} replicate{'s' if replicates > 1 else ''}{band}."
     if marks:
@@ -745,10 +756,7 @@ def _grid_figure(
     title: str | None,
     columns: int,
 ) -> Figure:
-    powers = scenario.rules.alignment.tilt_powers
-    ylabel, scale = _variable_label(variable, powers)
-    lo, mid, hi = (panel.quantile(q) * scale for q in (0.1, 0.5, 0.9))
-    col = {s: i for i, s in enumerate(panel.states)}
+    powers, ylabel, lo, mid, hi, col = _bands(panel, scenario, variable)
     x = panel.dates
     ncols = min(columns, len(chosen))
     nrows = math.ceil(len(chosen) / ncols)
@@ -833,16 +841,7 @@ def _grid_figure(
         for ax in axes[:, 0]:
             ax.set_ylabel(f"← {powers[0]} | {powers[1]} →", fontsize=8, color=INK)
     what = f"tilt between {powers[0]} and {powers[1]}" if variable == "tilt" else ylabel
-    fig.text(
-        left_in / WIDTH_IN,
-        1 - 0.14 / height,
-        title or f"{scenario.meta.name}: {what}",
-        fontsize=12,
-        fontweight="bold",
-        ha="left",
-        va="top",
-        color=INK,
-    )
+    draw_title(fig, left_in, 0.14, height, title or f"{scenario.meta.name}: {what}")
     band_text = "; shaded: 10th to 90th percentile" if replicates > 1 else ""
     fig.text(
         left_in / WIDTH_IN,
@@ -1077,16 +1076,7 @@ def _blocs_figure(
         handlelength=1.4,
         columnspacing=1.2,
     )
-    fig.text(
-        left_in / WIDTH_IN,
-        1 - 0.14 / height,
-        title or f"{scenario.meta.name}: bloc membership",
-        fontsize=12,
-        fontweight="bold",
-        ha="left",
-        va="top",
-        color=INK,
-    )
+    draw_title(fig, left_in, 0.14, height, title or f"{scenario.meta.name}: bloc membership")
     fig.text(
         left_in / WIDTH_IN,
         1 - 0.36 / height,

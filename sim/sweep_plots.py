@@ -50,6 +50,7 @@ from sim.plots import (
     _text_width_pt,
     _variable_label,
     check_formats,
+    draw_title,
     save_figure,
     scenario_states,
 )
@@ -360,16 +361,7 @@ def _head(
     fig: Figure, height: float, left_in: float, title: str, lines: list[tuple[str, str]]
 ) -> None:
     """Title and subtitle lines at the top (`_top_in` inches tall)."""
-    fig.text(
-        left_in / WIDTH_IN,
-        1 - 0.14 / height,
-        title,
-        fontsize=12,
-        fontweight="bold",
-        ha="left",
-        va="top",
-        color=INK,
-    )
+    draw_title(fig, left_in, 0.14, height, title)
     for i, (line, colour) in enumerate(lines):
         fig.text(
             left_in / WIDTH_IN,
@@ -625,6 +617,17 @@ def _group_stats(values: pd.Series[Any], groups: Groups, binary: bool) -> list[_
     return out
 
 
+def _outcome_data(sweep: SweepData, name: str) -> tuple[str, pd.DataFrame, int, int]:
+    """Outcome name, its successful rows, runs without a value, and the exact-values limit."""
+    outcome = _outcome(sweep, name)
+    data, missing = _outcome_values(sweep, outcome)
+    if data.empty:
+        raise ResultsError(f"{sweep.path}: no successful run has a value of {outcome!r}")
+    # Groups must stay few enough to read; a grid axis is shown whole.
+    max_exact = 10_000 if sweep.design.method == "grid" else MAX_EXACT
+    return outcome, data.reset_index(drop=True), missing, max_exact
+
+
 def plot_outcome(
     folder: str | Path | _HasPath | SweepData,
     outcome: str,
@@ -641,13 +644,7 @@ def plot_outcome(
     formats = check_formats(formats)
     sweep = open_sweep(folder)
     x = _parameter(sweep, x)
-    outcome = _outcome(sweep, outcome)
-    data, missing = _outcome_values(sweep, outcome)
-    if data.empty:
-        raise ResultsError(f"{sweep.path}: no successful run has a value of {outcome!r}")
-    data = data.reset_index(drop=True)
-    # Bars must stay few enough to read; a grid axis is shown whole.
-    max_exact = 10_000 if sweep.design.method == "grid" else MAX_EXACT
+    outcome, data, missing, max_exact = _outcome_data(sweep, outcome)
     groups = group_values(data[x], x, max_exact=max_exact)
     binary = _is_binary(outcome, data[outcome])
     stats = _group_stats(data[outcome], groups, binary)
@@ -788,12 +785,7 @@ def plot_heatmap(
     y = _parameter(sweep, y)
     if x == y:
         raise ResultsError(f"--x and --y are the same parameter ({x})")
-    outcome = _outcome(sweep, outcome)
-    data, missing = _outcome_values(sweep, outcome)
-    if data.empty:
-        raise ResultsError(f"{sweep.path}: no successful run has a value of {outcome!r}")
-    data = data.reset_index(drop=True)
-    max_exact = 10_000 if sweep.design.method == "grid" else MAX_EXACT
+    outcome, data, missing, max_exact = _outcome_data(sweep, outcome)
     gx = group_values(data[x], x, max_exact=max_exact)
     gy = group_values(data[y], y, max_exact=max_exact)
     binary = _is_binary(outcome, data[outcome])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import itertools
 import json
 import subprocess
@@ -14,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import MINI
+from helpers import imported_modules
 from matplotlib.figure import Figure
 
 import sim
@@ -232,13 +232,7 @@ def test_end_labels_are_spread_apart() -> None:
 
 
 def test_plots_module_imports_no_model_code() -> None:
-    tree = ast.parse(Path(sim.plots.__file__).read_text(encoding="utf-8"))
-    imported: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            imported |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            imported.add(node.module)
+    imported = imported_modules(Path(str(sim.plots.__file__)))
     assert not imported & {"sim.model", "sim.runner", "sim.agents", "mesa"}
     assert "matplotlib.pyplot" not in imported
 

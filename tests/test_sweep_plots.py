@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import math
 import subprocess
 import sys
@@ -14,6 +13,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from conftest import MINI
+from helpers import imported_modules
 
 import sim.sweep
 import sim.sweep_plots
@@ -287,13 +287,7 @@ def test_cli_plot_errors_on_a_sweep_folder(grid: Path, tmp_path: Path) -> None:
 
 
 def test_sweep_plots_import_no_model_code() -> None:
-    tree = ast.parse(Path(sim.sweep_plots.__file__).read_text(encoding="utf-8"))
-    imported: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            imported |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            imported.add(node.module)
+    imported = imported_modules(Path(str(sim.sweep_plots.__file__)))
     assert not imported & {"sim.model", "sim.runner", "sim.agents", "sim.sweep", "mesa"}
     assert "matplotlib.pyplot" not in imported
     code = "import sys, sim.sweep_plots; print(' '.join(sys.modules))"
