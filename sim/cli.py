@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -35,7 +35,7 @@ def _fail_input(exc: GeosimError) -> NoReturn:
         err.print(f"{n} problem{'s' if n != 1 else ''} found; nothing was run.")
     else:
         err.print(f"[red]error[/red]: {escape(str(exc))}", soft_wrap=True)
-    sys.exit(EXIT_INPUT)
+    sys.exit(exc.exit_code)
 
 
 @contextmanager
@@ -122,6 +122,7 @@ def _load(scenario: str, overrides: tuple[str, ...], quiet: bool = False) -> Any
     if not quiet:
         for o in loaded.overrides:
             old, new = yaml_repr(o["old"]), yaml_repr(o["new"])
+            old += " (default)" if o.get("default") else ""
             err.print(escape(f"override {o['path']}: {old} -> {new}"), soft_wrap=True)
     return loaded
 
@@ -163,34 +164,29 @@ def run(
 ) -> None:
     """Run SCENARIO (file or built-in name; default latam_2025) and write a results folder."""
     with _errors(ctx):
+        from sim.publish import claimed
         from sim.results import write_run
         from sim.runner import run as run_scenario
 
         loaded = _load(scenario, overrides, quiet)
-        update, stop = _progress(replicates, "replicates")
-        try:
-            result = run_scenario(loaded, seed=seed, replicates=replicates, progress=update)
-        finally:
-            stop()
-
-        def plots(folder: Path) -> None:
-            if no_plot:
-                return
-            from sim.plots import plot_alignment, plot_blocs
-
-            plot_alignment(folder)
-            plot_blocs(folder)
-
-        folder = write_run(
-            result,
-            loaded,
-            out_dir,
-            command=["geosim", *sys.argv[1:]],
-            folder_name=folder_name,
-            extra=plots,
-        )
+        parent = out_dir / loaded.scenario.meta.name
+        # An explicit --name is claimed before simulating: a taken name fails at once.
+        with claimed(parent, folder_name, "") if folder_name is not None else nullcontext() as slot:
+            update, stop = _progress(replicates, "replicates")
+            try:
+                result = run_scenario(loaded, seed=seed, replicates=replicates, progress=update)
+            finally:
+                stop()
+            folder = write_run(
+                result,
+                loaded,
+                out_dir,
+                command=["geosim", *sys.argv[1:]],
+                extra=None if no_plot else _run_figures,
+                slot=slot,
+            )
         if quiet:
-            out.print(str(folder))
+            click.echo(str(folder))  # for scripts: one line, never wrapped
             return
         _print_expectations(result.expectations())
         secs = result.seconds.get("simulate", 0.0)
@@ -198,7 +194,19 @@ def run(
             f"{replicates} replicate(s) of {loaded.scenario.meta.name} in {secs:.2f} s "
             f"(root seed {result.root_seed})"
         )
-        out.print(f"results: {folder}")
+        out.print(f"results: {escape(str(folder))}", soft_wrap=True)
+
+
+def _run_figures(folder: Path) -> None:
+    """The figures of a run folder; one that does not apply (no blocs) is skipped, said so."""
+    from sim.errors import FigureNotApplicable
+    from sim.plots import plot_alignment, plot_blocs
+
+    for name, draw in (("alignment", plot_alignment), ("bloc timeline", plot_blocs)):
+        try:
+            draw(folder)
+        except FigureNotApplicable as exc:
+            err.print(escape(f"skipped the {name} figure: {exc}"), soft_wrap=True)
 
 
 def _print_expectations(table: Any) -> None:
@@ -379,6 +387,7 @@ def plot(
     heatmap over both.
     """
     with _errors(ctx):
+        from sim.errors import FigureNotApplicable
         from sim.plots import plot_alignment, plot_blocs
 
         chosen = [s.strip() for s in states.split(",") if s.strip()] if states else None
@@ -396,7 +405,10 @@ def plot(
             folder, out=out_path, states=chosen, variable=variable, formats=formats
         )
         if blocs:
-            written += plot_blocs(folder, out=out_path, states=chosen, formats=formats)
+            try:
+                written += plot_blocs(folder, out=out_path, states=chosen, formats=formats)
+            except FigureNotApplicable as exc:
+                err.print(escape(f"skipped the bloc timeline figure: {exc}"), soft_wrap=True)
         for p in written:
             out.print(str(p))
 
@@ -437,17 +449,29 @@ def _plot_sweep(
 @click.argument("folder", type=click.Path(path_type=Path))
 @click.pass_context
 def reproduce(ctx: click.Context, folder: Path) -> None:
-    """Re-run a results FOLDER from its manifest and compare the files byte for byte."""
+    """Check a results FOLDER's data files against its manifest, re-run the manifest and
+    compare byte for byte.
+
+    Per data file: identical; ALTERED (the folder's copy no longer matches its manifest);
+    MISSING; DIFFERENT (the re-run differs). Exit status 1 unless all are identical, 2 for a
+    bad folder or manifest.
+    """
     with _errors(ctx):
+        from sim.manifest import Status
         from sim.results import reproduce as redo
 
         with tempfile.TemporaryDirectory(prefix="geosim-reproduce-") as tmp:
-            _, same = redo(folder, Path(tmp))
-        for name, ok in same.items():
-            out.print(f"{'identical' if ok else '[red]DIFFERENT[/red]'}  {name}")
-        if not all(same.values()):
-            sys.exit(EXIT_FAILED)
-        out.print("reproduced byte for byte.")
+            report = redo(folder, Path(tmp))
+        for f in report.files:
+            word = f.status.value if f.status is Status.IDENTICAL else f"[red]{f.status}[/red]"
+            note = f" ({escape(f.note)})" if f.note else ""
+            out.print(f"{word} {f.name}{note}", soft_wrap=True)
+        if report.ok:
+            out.print("reproduced byte for byte.")
+            return
+        counts = ((report.count(s), s.lower()) for s in Status if s is not Status.IDENTICAL)
+        out.print(f"not reproduced: {', '.join(f'{n} {word}' for n, word in counts if n)}.")
+        sys.exit(EXIT_FAILED)
 
 
 @main.command(name="schema")

@@ -21,7 +21,9 @@ class Problem:
 
 
 class GeosimError(Exception):
-    """Base class for errors a user can fix; the CLI maps them to exit status 2."""
+    """Base class for errors a user can fix; the CLI maps them to `exit_code` (2: bad input)."""
+
+    exit_code = 2
 
 
 class ScenarioError(GeosimError):
@@ -34,3 +36,53 @@ class ScenarioError(GeosimError):
 
 class ResultsError(GeosimError):
     """A results folder is missing, incomplete or not one geosim wrote."""
+
+
+class FigureNotApplicable(ResultsError):
+    """A figure has nothing to show for this run (a bloc timeline without blocs): skip it."""
+
+
+class OutputError(GeosimError):
+    """The results could not be written (disk full, no permission): the environment, exit 1."""
+
+    exit_code = 1
+
+
+class NumericalError(GeosimError):
+    """A recorded variable turned NaN or infinite during a run: the run stops (exit 2).
+
+    The scenario's values took the arithmetic out of float range, so it is reported like bad
+    input rather than as a crash; the message names the variable, the state, the step and date.
+    """
+
+    exit_code = 2
+
+    def __init__(
+        self,
+        variable: str,
+        state: str,
+        step: int,
+        date: str,
+        value: float,
+        previous: float | None = None,
+    ) -> None:
+        self.variable, self.state, self.step, self.date = variable, state, step, date
+        self.value, self.previous = value, previous
+        shown = "NaN" if value != value else str(value)
+        if previous is None:
+            what = f"is {shown} at step {step} ({date}), the initial condition"
+        else:
+            what = (
+                f"became {shown} at step {step} ({date}), after {previous:.6g} at step {step - 1}"
+            )
+        super().__init__(
+            f"{variable} of {state} {what}: the scenario's values take the model's arithmetic "
+            "out of range; the run was stopped"
+        )
+
+    def __reduce__(self) -> tuple[type[NumericalError], tuple[object, ...]]:
+        """Rebuild from the fields (the default would pass only the message): process pools."""
+        return (
+            type(self),
+            (self.variable, self.state, self.step, self.date, self.value, self.previous),
+        )

@@ -7,7 +7,9 @@ from typing import Any, Literal
 
 from sim.scenario import Demand
 
-ThreatStatus = Literal["open", "complied", "defied", "imposed", "backed_down"]
+ThreatStatus = Literal["open", "complied", "defied", "imposed", "backed_down", "lifted"]
+"""`lifted`: imposed, then the sender lifted the tariff (a `tariff_lift` event) while the target
+still defied; the threat is over and the target no longer reconsiders."""
 
 
 @dataclass

@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import math
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -124,6 +124,10 @@ def _scalar(node: ScalarNode) -> Any:
             return float(t)
         except ValueError:
             raise ValueError("a number") from None
+    if node.style == ">":
+        # ruamel's round-trip scanner marks each fold of a folded scalar with a BEL character
+        # (to restore the layout on output); YAML itself cannot contain one, so drop them all.
+        text = text.replace("\a", "")
     return str(text)  # str and timestamp: dates stay text, validated by the schema
 
 
@@ -366,8 +370,14 @@ def get_path(data: Any, path: Key) -> Any:
     return data
 
 
-def apply_override(tree: Tree, assignment: str) -> dict[str, Any]:
-    """Apply one `path=value` to the tree in place; returns a log entry `{path, old, new}`."""
+def apply_override(
+    tree: Tree, assignment: str, default_of: Callable[[Key], tuple[bool, Any]] | None = None
+) -> dict[str, Any]:
+    """Apply one `path=value` to the tree in place; returns a log entry `{path, old, new, default}`.
+
+    When the file does not set the value, `old` is what the schema would have used
+    (`default_of(path)` returns (found, value)) and `default` is true.
+    """
     where = f"--set {assignment}"
     if "=" not in assignment:
         raise ScenarioError([Problem(where, 0, 0, "", "expected PATH=VALUE, e.g. a.b.c=0.5")])
@@ -397,8 +407,11 @@ def apply_override(tree: Tree, assignment: str) -> dict[str, Any]:
             msg = f"cannot descend into {dotted(path[: i + 1])}: not a mapping or valid list index"
             raise ScenarioError([Problem(where, 0, 0, dotted(path), msg)])
     last = path[-1]
+    default = False
     if isinstance(parent, dict) and isinstance(last, str):
         old = parent.get(last)
+        if last not in parent and default_of is not None:
+            default, old = default_of(path)
         if old is not None and _is_sourced(old) and not isinstance(value, dict):
             old = old["value"]  # keep the number's shape; the override has no source
         parent[last] = value
@@ -410,7 +423,7 @@ def apply_override(tree: Tree, assignment: str) -> dict[str, Any]:
         raise ScenarioError([Problem(where, 0, 0, dotted(path), msg)])
     _drop_positions(tree.positions, path)
     tree.positions[path] = Position(where, 0, 0)
-    entry = {"path": dotted(path), "old": old, "new": value}
+    entry = {"path": dotted(path), "old": old, "new": value, "default": default}
     tree.overrides.append(entry)
     return entry
 

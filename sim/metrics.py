@@ -7,8 +7,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
+from sim.errors import NumericalError
+
 if TYPE_CHECKING:
     from sim.model import GeoModel
+
+
+MAY_BE_UNKNOWN = ("exports.", "fdi.", "debt.", "policy.")
+"""Prefixes of variables that are NaN where the scenario gives no figure (a tie given as null, a
+policy the state does not have). Every other variable has a value for every state from step 0."""
 
 
 def variable_names(powers: list[str], blocs: list[str], policies: list[str]) -> list[str]:
@@ -43,9 +50,10 @@ class Recorder:
         nb = len(model.blocs)
         self._blocs = slice(1 + 5 * k, 1 + 5 * k + nb)
         self._policies = slice(1 + 5 * k + nb, len(self.names))
+        self._always_known = np.array([not n.startswith(MAY_BE_UNKNOWN) for n in self.names])
 
     def record(self, step: int) -> None:
-        """Store the state of every state at `step`."""
+        """Store the state of every state at `step`; raise `NumericalError` if a number broke."""
         m = self.model
         row = self.data[step]
         row[:, 0] = m.tilt()
@@ -57,3 +65,25 @@ class Recorder:
         for x, b in enumerate(m.blocs):
             row[:, self._blocs.start + x] = b.status
         row[:, self._policies] = m.policy_active
+        self._check(step)
+
+    def _check(self, step: int) -> None:
+        """Raise if a value known at the last step (at step 0: a never-unknown one) is now NaN or
+        infinite, or if any value is infinite."""
+        # A few vectorised passes over one (states x variables) row: no loop over states.
+        row = self.data[step]
+        known_before = self._always_known if step == 0 else np.isfinite(self.data[step - 1])
+        broken = ~np.isfinite(row) & (known_before | np.isinf(row))
+        if not broken.any():
+            return
+        i, c = (int(x) for x in np.argwhere(broken)[0])
+        m = self.model
+        previous = None if step == 0 else float(self.data[step - 1, i, c])
+        raise NumericalError(
+            self.names[c],
+            m.state_codes[i],
+            step,
+            m.calendar.label(step),
+            float(row[i, c]),
+            previous,
+        )

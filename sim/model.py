@@ -559,6 +559,17 @@ class GeoModel(mesa.Model):  # type: ignore[misc]
             months / self.calendar.unit_months
         )
 
+    def lift(self, i: int, j: int, eid: str) -> None:
+        """A tariff lifted by decision: the threats that imposed it end as `lifted`."""
+        for t in self.threats:
+            if t.status == "imposed" and t.tariff is not None and (t.target, t.sender) == (i, j):
+                t.status, t.resolved = "lifted", self.steps
+                self.note(
+                    "lifted", self.power_codes[j], self.state_codes[i], origin=t.origin, event=eid
+                )
+                self.start_cooldown(t)
+        self.set_tariff(i, j, 0.0, reason=eid)
+
     def set_tariff(self, i: int, j: int, rate: float, reason: str) -> None:
         """Put a tariff in force (or lift it with rate 0); exports respond on impact."""
         old = self.tariff[i, j]
@@ -629,7 +640,7 @@ class GeoModel(mesa.Model):  # type: ignore[misc]
         elif isinstance(ev, TariffEvent):
             self.set_tariff(si[ev.target], pi[ev.sender], ev.rate, reason=eid)
         elif isinstance(ev, TariffLiftEvent):
-            self.set_tariff(si[ev.target], pi[ev.sender], 0.0, reason=eid)
+            self.lift(si[ev.target], pi[ev.sender], eid)
         elif isinstance(ev, EngagementEvent):
             j = pi[ev.power]
             for code in ev.states:

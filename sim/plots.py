@@ -43,7 +43,7 @@ from matplotlib.transforms import blended_transform_factory
 from numpy.typing import NDArray
 
 from sim.calendar import UNIT_MONTHS
-from sim.errors import ResultsError
+from sim.errors import FigureNotApplicable, ResultsError
 from sim.results import RunFolder
 from sim.scenario import Scenario
 
@@ -921,7 +921,7 @@ def plot_blocs(
     ts = rf.timeseries()
     blocs = [v.partition(".")[2] for v in _ordered(ts["variable"]) if v.startswith("bloc.")]
     if not blocs:
-        raise ResultsError(f"{rf.path}: the run has no blocs to draw")
+        raise FigureNotApplicable("the scenario has no blocs")
     panels = {b: _panel(ts, f"bloc.{b}") for b in blocs}
     first = panels[blocs[0]]
     chosen = _check_states(states, first.states) or first.states
@@ -944,7 +944,7 @@ def plot_blocs(
         rows += [row for _, row in sorted(found, key=lambda kv: kv[0])]
     if not rows:
         which = "" if states is None else f" for {', '.join(chosen)}"
-        raise ResultsError(f"no bloc memberships or partnerships{which} in any replicate")
+        raise FigureNotApplicable(f"no bloc memberships or partnerships{which} in any replicate")
 
     fig = _blocs_figure(first.dates, rows, blocs, scenario, replicates, title)
     return save_figure(fig, Path(out) if out is not None else rf.path, "blocs", formats)

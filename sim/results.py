@@ -1,99 +1,37 @@
 """Results folders: atomic writing, the manifest, reading back, and reproducing a run.
 
-A run folder appears under its final name only once every file in it is complete: files are
-written into a hidden `.<id>.partial` sibling which is renamed at the end, so an interrupted
-command leaves no half-written folder that looks whole.
+A run folder appears under its final name only once every file in it is complete, and runs
+writing into the same root at the same time never share a name or a staging folder (see
+`sim.publish`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
-import platform
-import shutil
-import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib import metadata
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from sim.errors import ResultsError
+from sim.manifest import DATA_FILES as DATA_FILES  # re-exported: readers import it from here
+from sim.manifest import MANIFEST, Manifest, Report, read_manifest, verify_folder, with_rerun
+from sim.manifest import sha256 as sha256
+from sim.provenance import git_sha, package_versions
+from sim.publish import Slot, claimed, publish
 from sim.scenario import LoadedScenario, Scenario
 
 if TYPE_CHECKING:  # readers of results folders (plots) must not pull in the model
     from sim.runner import RunResult
-
-DATA_FILES = (
-    "timeseries.parquet",
-    "events.csv",
-    "model.csv",
-    "outcomes.csv",
-    "summary.csv",
-    "expectations.csv",
-)
-PACKAGES = (
-    "geosim",
-    "mesa",
-    "numpy",
-    "pandas",
-    "pyarrow",
-    "pydantic",
-    "ruamel.yaml",
-    "matplotlib",
-    "networkx",
-)
-
-
-def package_versions() -> dict[str, str]:
-    """Versions of Python and the packages that shape results."""
-    out = {"python": platform.python_version()}
-    for name in PACKAGES:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
-
-
-def git_sha() -> str | None:
-    """Commit of the geosim source tree, if it is a git checkout (else None)."""
-    here = Path(__file__).resolve().parent.parent
-    try:
-        out = subprocess.run(
-            ["git", "-C", str(here), "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    sha = out.stdout.strip()
-    if out.returncode != 0 or not sha:
-        return None
-    dirty = subprocess.run(
-        ["git", "-C", str(here), "status", "--porcelain", "--untracked-files=no"],
-        capture_output=True,
-        text=True,
-        timeout=5,
-        check=False,
-    ).stdout.strip()
-    return f"{sha}+dirty" if dirty else sha
-
-
-def sha256(path: Path) -> str:
-    """Hex digest of a file's bytes."""
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def run_id(result: RunResult) -> str:
@@ -125,31 +63,29 @@ def write_run(
     command: list[str] | None = None,
     folder_name: str | None = None,
     extra: Callable[[Path], None] | None = None,
+    slot: Slot | None = None,
 ) -> Path:
-    """Write a complete run folder `root/<scenario>/<id>/` atomically; returns its path.
+    """Write a complete run folder `root/<scenario>/<name>/` atomically; returns its path.
 
-    `extra(tmp_folder)` may add files (plots) before the folder is published.
+    `folder_name` must be free (ResultsError otherwise); without it the folder is named
+    `<time>-<hash>`, with a suffix if that is taken. `slot`, from `claimed()`, is a name claimed
+    before the run started (the CLI claims an explicit `--name` before simulating). `extra(tmp)`
+    may add files (plots) before the folder is published.
     """
-    name = result.scenario.meta.name
-    final = root / name / (folder_name or run_id(result))
-    if final.exists():
-        raise ResultsError(f"{final} already exists; choose another --out or remove it")
-    tmp = final.parent / f".{final.name}.partial"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir(parents=True)
-    try:
+
+    def fill(tmp: Path) -> None:
         write_tables(result, tmp)
         manifest = build_manifest(result, loaded, command, tmp)
         # No sort_keys: mapping order in the scenario is meaningful (it fixes agent order).
         atomic_write_text(tmp / "manifest.json", json.dumps(manifest, indent=2))
         if extra is not None:
             extra(tmp)  # plots read the finished tables and manifest, like any reader
-        os.replace(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return final
+
+    if slot is not None:
+        return publish(slot, fill)
+    parent = root / result.scenario.meta.name
+    with claimed(parent, folder_name, run_id(result)) as own:
+        return publish(own, fill)
 
 
 def build_manifest(
@@ -175,39 +111,46 @@ def build_manifest(
 
 
 def atomic_write_text(path: Path, text: str) -> None:
-    """Write a text file via a temporary sibling and an atomic rename."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    """Write a text file via a uniquely named temporary sibling and an atomic rename."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; results are meant to be shared
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
 
 
 @dataclass
 class RunFolder:
-    """A results folder read back: manifest and tables (loaded on demand)."""
+    """A results folder read back: the validated manifest and tables (loaded on demand)."""
 
     path: Path
-    manifest: dict[str, Any]
+    validated: Manifest
 
     @classmethod
     def open(cls, path: str | Path) -> RunFolder:
-        """Open a finished run folder; raises ResultsError if it is not one."""
+        """Open a finished run folder; ResultsError if it is not one, ManifestError (a
+        ScenarioError) listing every problem if its manifest is malformed."""
         p = Path(path)
         if not p.is_dir():
             raise ResultsError(f"{p}: not a folder")
-        mf = p / "manifest.json"
-        if not mf.is_file():
-            raise ResultsError(f"{p}: no manifest.json (not a finished geosim run folder)")
-        try:
-            manifest = json.loads(mf.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise ResultsError(f"{mf}: not valid JSON ({exc})") from None
-        if manifest.get("geosim_manifest") != 1:
-            raise ResultsError(f"{mf}: not a geosim run manifest")
-        return cls(p, manifest)
+        mf = p / MANIFEST
+        if not (mf.exists() or mf.is_symlink()):  # a FIFO exists too: the reader refuses it
+            raise ResultsError(f"{p}: no {MANIFEST} (not a finished geosim run folder)")
+        return cls(p, read_manifest(mf))
+
+    @cached_property
+    def manifest(self) -> dict[str, Any]:
+        """The manifest as JSON data, as it was written."""
+        return self.validated.model_dump(mode="json", exclude_unset=True)
 
     def scenario(self) -> Scenario:
         """The resolved scenario the run used."""
-        return Scenario.model_validate(self.manifest["resolved_scenario"])
+        return self.validated.resolved_scenario
 
     def timeseries(self) -> pd.DataFrame:
         """Long table: date, step, replicate, state, variable, value."""
@@ -222,17 +165,18 @@ class RunFolder:
         return pd.read_csv(self.path / "expectations.csv")
 
 
-def reproduce(folder: str | Path, into: Path) -> tuple[Path, dict[str, bool]]:
-    """Re-run a run folder's manifest into `into`; report which data files match byte for byte."""
+def reproduce(folder: str | Path, into: Path) -> Report:
+    """Check a run folder's data files against its manifest, re-run the manifest into `into`
+    and compare the re-run's bytes with the manifest: per file identical, altered in the
+    folder, missing from it, or different on re-run."""
     from sim.runner import run
 
     original = RunFolder.open(folder)
-    m = original.manifest
-    scenario = original.scenario()
-    result = run(scenario, seed=m["root_seed"], replicates=m["replicates"])
-    if result.seeds != m["seeds"]:
+    m = original.validated
+    checked = verify_folder(original.path, m)  # before the re-run: it does not depend on it
+    result = run(m.resolved_scenario, seed=m.root_seed, replicates=m.replicates)
+    if result.seeds != m.seeds:
         raise ResultsError("derived seeds differ from the manifest's: seed derivation changed")
     into.mkdir(parents=True, exist_ok=True)
     write_tables(result, into)
-    same = {f: sha256(into / f) == h for f, h in m["outputs"].items()}
-    return into, same
+    return with_rerun(checked, m, into)

@@ -174,20 +174,19 @@ def _json_default(value: Any) -> Any:
 
 
 def _long(rep: Replicate) -> pd.DataFrame:
+    """One row per (step, state, variable), step 0 included; NaN (not known) becomes a null."""
     steps, n, v = rep.data.shape
-    values = rep.data.reshape(-1)
-    keep = ~np.isnan(values)
-    step_idx = np.repeat(np.arange(steps), n * v)[keep]
-    state_idx = np.tile(np.repeat(np.arange(n), v), steps)[keep]
-    var_idx = np.tile(np.arange(v), steps * n)[keep]
+    step_idx = np.repeat(np.arange(steps), n * v)
+    state_idx = np.tile(np.repeat(np.arange(n), v), steps)
+    var_idx = np.tile(np.arange(v), steps * n)
     return pd.DataFrame(
         {
             "date": pd.Categorical.from_codes(step_idx, categories=pd.Index(rep.labels)),
             "step": step_idx.astype(np.int32),
-            "replicate": np.full(keep.sum(), rep.replicate, dtype=np.int32),
+            "replicate": np.full(steps * n * v, rep.replicate, dtype=np.int32),
             "state": pd.Categorical.from_codes(state_idx, categories=pd.Index(rep.states)),
             "variable": pd.Categorical.from_codes(var_idx, categories=pd.Index(rep.names)),
-            "value": values[keep],
+            "value": rep.data.reshape(-1),
         }
     )
 
@@ -298,23 +297,22 @@ def run_outcomes(rep: Replicate, spec: Scenario) -> dict[str, float]:
 
 
 def tilt_frame(rep: Replicate, run_id: int, variables: tuple[str, ...] = ("tilt",)) -> pd.DataFrame:
-    """Long rows (run, step, state, variable, value) of selected variables of one run."""
+    """Long rows (run, step, state, variable, value) of selected variables of one run: one per
+    (step, state, variable), with a null value where it is not known."""
     cols = [rep.names.index(v) for v in variables]
     steps, n, _ = rep.data.shape
     block = rep.data[:, :, cols]  # steps x states x vars
-    values = block.reshape(-1)
-    keep = ~np.isnan(values)
     v = len(cols)
     return pd.DataFrame(
         {
-            "run": np.full(int(keep.sum()), run_id, dtype=np.int64),
-            "step": np.repeat(np.arange(steps, dtype=np.int32), n * v)[keep],
+            "run": np.full(steps * n * v, run_id, dtype=np.int64),
+            "step": np.repeat(np.arange(steps, dtype=np.int32), n * v),
             "state": pd.Categorical.from_codes(
-                np.tile(np.repeat(np.arange(n), v), steps)[keep], categories=pd.Index(rep.states)
+                np.tile(np.repeat(np.arange(n), v), steps), categories=pd.Index(rep.states)
             ),
             "variable": pd.Categorical.from_codes(
-                np.tile(np.arange(v), steps * n)[keep], categories=pd.Index(list(variables))
+                np.tile(np.arange(v), steps * n), categories=pd.Index(list(variables))
             ),
-            "value": values[keep],
+            "value": block.reshape(-1),
         }
     )

@@ -2,7 +2,9 @@
 
 Every field has a docstring; `geosim schema` prints them. Money is in current US dollars (full
 units), shares are fractions in [0, 1], rates are per year unless a name says otherwise. Any
-number may be written as `{value: 1.7e9, source: <id in meta.sources>, note: "..."}`.
+number may be written as `{value: 1.7e9, source: <id in meta.sources>, note: "..."}`. Numbers
+have hard bounds (the constants below, stated in each field's docstring) that keep the model's
+arithmetic finite; a value outside them is refused.
 """
 
 from __future__ import annotations
@@ -31,12 +33,116 @@ def _month(text: str) -> str:
     return text.strip()[:7]
 
 
+# --------------------------------------------------------------------------- hard bounds
+#
+# A value outside these bounds is refused (exit 2, naming the field and the bound): beyond them
+# some rule's arithmetic can leave the float64 range (about 1e-308 to 1.8e308) during a run and
+# turn numbers into NaN or inf. Each bound is far outside anything plausible, so no real
+# scenario meets it, and together they keep the worst case finite (the arguments are below;
+# tests/test_numeric_integrity.py runs synthetic worlds with every value at an end of its range).
+# Softer plausibility limits, which warn but accept, belong here too, next to these.
+#
+# Fields without a hard upper bound cannot make a recorded value NaN or inf at any finite
+# value: time spans and half-lives (`*_years`), `alignment.rate` and the half-saturation points
+# enter only as exp(-x), 0.5^x or x/(x+h), which saturate at 0 or 1.
+
+MAX_MONEY = 1e16
+# US$, about 90 times world GDP (1.1e14 in 2023): the most any GDP, trade flow, stock, budget or
+# pledge can be.
+# Stocks grow by at most a budget a year and flows by at most MAX_GROWTH a year, so over the
+# horizon flows stay below 1e16 * 1.5^200 (1.6e51), or 1e72 with the largest tariff response.
+
+MIN_AMOUNT = 1.0
+# US$: a positive amount below a dollar is not a figure anyone records (0 still means none).
+# Trade diversion divides one power's lost exports by the flows to the others, and a tiny
+# positive flow (5e-324) would make that ratio overflow. With this floor and the bounds on
+# growth, drift and tariffs, the ratio stays below 1e16 * 1.5^200 * 11^20 / (1 * 0.5^200 *
+# e^-200 * 11^-40), about 1e261.
+
+MIN_GDP = 1e6
+# US$: a million, below the smallest economy (Tuvalu, about 6e7). Ratios to GDP (exports, debt
+# and capital flows over GDP) then stay below about 1e72 / 1e6.
+
+MAX_GDP_SHARE = 100.0
+# Values and stocks measured in shares of GDP (salience, greenfield share): the largest
+# positions on record, in financial centres, are some tens of times GDP.
+
+MAX_STAKE = 0.9
+# Share of GDP: a carried-out stake costs that share of output at once; at 1 the state's GDP
+# would be zero and every ratio to it would divide by zero. 90% exceeds any output collapse on
+# record.
+
+MAX_TARIFF = 10.0
+# 1,000%: ten times the 100% threatened on BRICS and far above the 145% the US put on China in
+# 2025; the long-run response already removes nearly all trade. The export multiplier
+# (1+t)^-elasticity then stays within 11^-40 and 11^20.
+
+MAX_ELASTICITY = 20.0
+# Estimated aggregate trade elasticities mostly lie between about 0.2 and 10 (MODEL.md uses
+# 0.76 and 4).
+
+MAX_GROWTH = 0.5
+# Per year: imports halving or growing by half every year for a whole horizon is beyond any
+# sustained trend; over the horizon flows stay within 0.5^200 (6e-61) and 1.5^200 (1.6e35).
+
+MAX_HORIZON_YEARS = 200
+# The model describes years to decades; two centuries bound compound growth and drift.
+
+MAX_MONTHS = 12 * MAX_HORIZON_YEARS
+# Cooldowns: longer than any horizon means "never again"; an unbounded integer of months would
+# overflow the float division into steps.
+
+MAX_PULL = 1.0
+# Per year, 20 times the default 0.05: trade shares then drift at most e^200 (7e86) apart over
+# the horizon.
+
+MAX_SIZE_EXPONENT = 4.0
+# Gravity estimates put the GDP exponent of capital flows near 1; GDP^(s-1) stays below
+# (1e16)^3 = 1e48.
+
+MAX_ALIGNMENT_WEIGHT = 20.0
+# The weight exp(w * (affinity - 0.5)) then lies within e^-10 and e^10: a fully aligned state
+# draws e^20 (5e8) times the capital of an opposed one, beyond any calibration (the default 3
+# gives 20 times); the exponential is what could overflow.
+
+MAX_FACTOR = 1000.0
+# Dimensionless weights and multiples (tie and bloc weights, leverage, bonus, sovereignty,
+# backlash multiples, sharpness, engagement pulses, the affinity noise; defaults 0.01 to 20): a
+# thousand is beyond any calibration and keeps sums and products of a few of them finite.
+
+MIN_ENGAGEMENT, MAX_ENGAGEMENT = 1e-3, 1e3
+# Relative to a unit baseline. A power's engagement tie is its share of the sum over powers,
+# which is 0/0 if every power's is zero; the floor keeps the sum positive.
+
+
+def _whole_dollars(value: float) -> float:
+    if 0.0 < value < MIN_AMOUNT:
+        raise ValueError(
+            f"a positive amount must be at least {MIN_AMOUNT:g} US$ (amounts are in full "
+            "dollars; 0 means none)"
+        )
+    return value
+
+
+def _bounded(low: float, high: float) -> Any:
+    """A finite float in [low, high] (YAML ints accepted)."""
+    return Field(ge=low, le=high, allow_inf_nan=False, strict=True)
+
+
 Month = Annotated[str, AfterValidator(_month)]
-Share = Annotated[float, Field(ge=0.0, le=1.0, strict=True)]
-NonNeg = Annotated[float, Field(ge=0.0, allow_inf_nan=False, strict=True)]
-Positive = Annotated[float, Field(gt=0.0, allow_inf_nan=False, strict=True)]
+Share = Annotated[float, _bounded(0.0, 1.0)]
+Positive = Annotated[float, Field(gt=0.0, allow_inf_nan=False, strict=True)]  # spans, rates
+Money = Annotated[float, _bounded(0.0, MAX_MONEY), AfterValidator(_whole_dollars)]
+Gdp = Annotated[float, _bounded(MIN_GDP, MAX_MONEY)]
+GdpShare = Annotated[float, _bounded(0.0, MAX_GDP_SHARE)]
+Factor = Annotated[float, _bounded(0.0, MAX_FACTOR)]
+Sharpness = Annotated[float, Field(gt=0.0, le=MAX_FACTOR, allow_inf_nan=False, strict=True)]
+Tariff = Annotated[float, _bounded(0.0, MAX_TARIFF)]
+Elasticity = Annotated[float, _bounded(0.0, MAX_ELASTICITY)]
+Engagement = Annotated[float, _bounded(MIN_ENGAGEMENT, MAX_ENGAGEMENT)]
+Months = Annotated[int, Field(ge=0, le=MAX_MONTHS, strict=True)]
 Code = Annotated[str, Field(min_length=1, max_length=24, pattern=r"^[A-Za-z][A-Za-z0-9_]*$")]
-Amounts = dict[str, NonNeg | None]
+Amounts = dict[str, Money | None]
 
 
 class Frozen(BaseModel):
@@ -80,9 +186,10 @@ class Time(Frozen):
     unit: Literal["month", "quarter", "year"] = "month"
     """Length of one step."""
     end: Month | None = None
-    """Last month of the horizon (inclusive). Give `end` or `steps`, not both."""
+    """Last month of the horizon (inclusive). Give `end` or `steps`, not both. The horizon is at
+    most 200 years."""
     steps: Annotated[int, Field(gt=0, le=100_000, strict=True)] | None = None
-    """Number of steps (alternative to `end`)."""
+    """Number of steps (alternative to `end`; at most 100000, and 200 years)."""
     seed: Annotated[int, Field(ge=0, strict=True)] = 0
     """Default root seed; `--seed` overrides it."""
 
@@ -92,6 +199,12 @@ class Time(Frozen):
             raise ValueError("give exactly one of `end` or `steps`")
         if self.end is not None and month_index(self.end) < month_index(self.start):
             raise ValueError(f"end {self.end} is before start {self.start}")
+        years = self.calendar().steps * UNIT_MONTHS[self.unit] / 12
+        if years > MAX_HORIZON_YEARS:
+            raise ValueError(
+                f"the horizon is {years:g} years; at most {MAX_HORIZON_YEARS} are allowed "
+                "(compound growth over longer horizons can overflow)"
+            )
         return self
 
     def calendar(self) -> Calendar:
@@ -128,10 +241,12 @@ class Demand(Frozen):
 class Stakes(Frozen):
     """What a threat puts at risk: a tariff rate on exports to the sender, or a non-tariff stake."""
 
-    tariff: NonNeg | None = None
-    """Ad-valorem tariff threatened on the target's exports to the sender (1.0 = 100%)."""
-    stake: Share | None = None
-    """Non-tariff stake (security, aid, canal, sanctions) as a share of the target's GDP."""
+    tariff: Tariff | None = None
+    """Ad-valorem tariff threatened on the target's exports to the sender (1.0 = 100%; at most
+    10)."""
+    stake: Annotated[float, _bounded(0.0, MAX_STAKE)] | None = None
+    """Non-tariff stake (security, aid, canal, sanctions) as a share of the target's GDP (at most
+    0.9)."""
     credibility: Share | None = None
     """Probability the sender carries out the threat if defied (default `threats.credibility`)."""
 
@@ -158,11 +273,13 @@ class StandingPolicy(Stakes):
     end: Month | None = None
     """Last month the policy is in force (default: the horizon)."""
     deadline_months: Annotated[int, Field(ge=0, le=120, strict=True)] = 1
-    """Months the target has to comply before the sender decides to impose or back down."""
+    """Months the target has to comply before the sender decides to impose or back down (at most
+    120)."""
     vigilance: Share = 1.0
     """Probability per step that the sender notices a violation and issues the threat."""
-    cooldown_months: Annotated[int, Field(ge=0, strict=True)] | None = None
-    """Months before the same state is threatened again (default `threats.cooldown_months`)."""
+    cooldown_months: Months | None = None
+    """Months before the same state is threatened again (default `threats.cooldown_months`; at
+    most 2400)."""
 
 
 class Power(Frozen):
@@ -170,16 +287,18 @@ class Power(Frozen):
 
     name: str
     """Display name."""
-    gdp: Positive
-    """GDP in US$."""
-    fdi_budget: NonNeg = 0.0
-    """Direct investment per year allocated across the modelled states, US$."""
-    loan_budget: NonNeg = 0.0
-    """New official lending per year across the modelled states, US$."""
-    engagement: NonNeg = 1.0
-    """Baseline diplomatic engagement with every state (relative units; visits add pulses)."""
-    import_growth: Annotated[float, Field(gt=-1.0, lt=1.0, strict=True)] = 0.0
-    """Annual growth of the power's imports from the modelled states (trade trend)."""
+    gdp: Gdp
+    """GDP in US$ (1e6 to 1e16)."""
+    fdi_budget: Money = 0.0
+    """Direct investment per year allocated across the modelled states, US$ (at most 1e16)."""
+    loan_budget: Money = 0.0
+    """New official lending per year across the modelled states, US$ (at most 1e16)."""
+    engagement: Engagement = 1.0
+    """Baseline diplomatic engagement with every state (relative units, 0.001 to 1000; visits
+    add pulses)."""
+    import_growth: Annotated[float, _bounded(-MAX_GROWTH, MAX_GROWTH)] = 0.0
+    """Annual growth of the power's imports from the modelled states (trade trend; -0.5 to
+    0.5)."""
     policies: dict[str, StandingPolicy] = {}
     """Standing threats by name."""
 
@@ -189,8 +308,9 @@ class StatePolicy(Frozen):
 
     active: bool = True
     """Whether the policy is in force at the start."""
-    salience: NonNeg = 0.0
-    """Value the government places on its current setting, as a share of GDP (cost of yielding)."""
+    salience: GdpShare = 0.0
+    """Value the government places on its current setting, as a share of GDP (cost of yielding;
+    at most 100)."""
     description: str = ""
     """What the policy is."""
 
@@ -200,23 +320,24 @@ class State(Frozen):
 
     name: str
     """Display name."""
-    gdp: Positive
-    """GDP in US$."""
+    gdp: Gdp
+    """GDP in US$ (1e6 to 1e16)."""
     exports: Amounts = {}
-    """Goods exports to each power per year, US$ (null = not known; the tie is then ignored)."""
+    """Goods exports to each power per year, US$ (null = not known; the tie is then ignored).
+    Every amount is 0, or 1 to 1e16."""
     imports: Amounts = {}
-    """Goods imports from each power per year, US$ (null = not known)."""
+    """Goods imports from each power per year, US$ (null = not known; 0, or 1 to 1e16)."""
     debt: Amounts = {}
-    """Debt owed to each power (official lending), US$ (null = not known)."""
+    """Debt owed to each power (official lending), US$ (null = not known; 0, or 1 to 1e16)."""
     fdi: Amounts = {}
-    """Stock of direct investment from each power, US$ (null = not known)."""
+    """Stock of direct investment from each power, US$ (null = not known; 0, or 1 to 1e16)."""
     policies: dict[str, StatePolicy] = {}
     """Named domestic policies that threats may target."""
-    bloc_salience: dict[str, NonNeg] = {}
-    """Value placed on membership of each bloc, share of GDP (cost of leaving under pressure);
-    default `rules.threats.bloc_salience`."""
-    sovereignty: NonNeg = 1.0
-    """Sensitivity to coercion: multiplies the cost of yielding to a demand."""
+    bloc_salience: dict[str, GdpShare] = {}
+    """Value placed on membership of each bloc, share of GDP (cost of leaving under pressure; at
+    most 100); default `rules.threats.bloc_salience`."""
+    sovereignty: Factor = 1.0
+    """Sensitivity to coercion: multiplies the cost of yielding to a demand (at most 1000)."""
     sphere: str | None = None
     """Power whose traditional sphere of influence the state is in (a standing tie), if any."""
     alignment: dict[str, Share] | None = None
@@ -250,29 +371,32 @@ class Bloc(Frozen):
 class TradeRules(Frozen):
     """Trade: tariff response, diversion, drift toward alignment."""
 
-    elasticity_short: NonNeg = 0.76
-    """Trade elasticity on impact of a tariff change (exports scale by (1+t)^-e)."""
-    elasticity_long: NonNeg = 4.0
-    """Long-run trade elasticity that exports converge to under a lasting tariff."""
+    elasticity_short: Elasticity = 0.76
+    """Trade elasticity on impact of a tariff change (exports scale by (1+t)^-e; at most 20)."""
+    elasticity_long: Elasticity = 4.0
+    """Long-run trade elasticity that exports converge to under a lasting tariff (at most 20)."""
     adjustment_years: Positive = 3.0
     """Time constant of the move from the short-run to the long-run response, years."""
     diversion: Share = 0.5
     """Share of exports lost to a tariff that is re-routed to the other powers."""
-    alignment_pull: NonNeg = 0.05
-    """Per-year drift of trade shares toward the powers a state is aligned with."""
+    alignment_pull: Annotated[float, _bounded(0.0, MAX_PULL)] = 0.05
+    """Per-year drift of trade shares toward the powers a state is aligned with (at most 1)."""
 
 
 class InvestmentRules(Frozen):
     """How powers allocate FDI and loans, and how debt runs off."""
 
-    size_exponent: NonNeg = 1.0
-    """With equal stocks per GDP, allocation grows with GDP^size_exponent (1: in proportion)."""
-    alignment_weight: NonNeg = 3.0
-    """Allocation weight grows with exp(alignment_weight * (affinity - 0.5))."""
-    bloc_bonus: NonNeg = 1.0
-    """Members of blocs the power leads draw (1 + bloc_bonus) times the capital (partners half)."""
-    greenfield_share: NonNeg = 0.001
-    """A state with no stock from a power still draws capital as if it had this share of GDP."""
+    size_exponent: Annotated[float, _bounded(0.0, MAX_SIZE_EXPONENT)] = 1.0
+    """With equal stocks per GDP, allocation grows with GDP^size_exponent (1: in proportion; at
+    most 4)."""
+    alignment_weight: Annotated[float, _bounded(0.0, MAX_ALIGNMENT_WEIGHT)] = 3.0
+    """Allocation weight grows with exp(alignment_weight * (affinity - 0.5)) (at most 20)."""
+    bloc_bonus: Factor = 1.0
+    """Members of blocs the power leads draw (1 + bloc_bonus) times the capital (partners half;
+    at most 1000)."""
+    greenfield_share: GdpShare = 0.001
+    """A state with no stock from a power still draws capital as if it had this share of GDP (at
+    most 100)."""
     amortisation_years: Positive = 15.0
     """Debt is repaid at 1/amortisation_years of the stock per year."""
 
@@ -282,18 +406,20 @@ class ThreatRules(Frozen):
 
     credibility: Share = 0.6
     """Default probability that a sender carries out a defied threat."""
-    sharpness: Positive = 3.0
-    """P(comply) = 1 / (1 + (cost_comply / cost_defy)^sharpness)."""
-    debt_leverage: NonNeg = 0.5
-    """Debt owed to the sender, as a share of GDP, times this adds to the cost of defying."""
+    sharpness: Sharpness = 3.0
+    """P(comply) = 1 / (1 + (cost_comply / cost_defy)^sharpness) (at most 1000)."""
+    debt_leverage: Factor = 0.5
+    """Debt owed to the sender, as a share of GDP, times this adds to the cost of defying (at most
+    1000)."""
     reputation_loss: Share = 0.2
     """Fraction of the sender's reputation lost when it backs down."""
     reputation_gain: Share = 0.05
     """Fraction of the gap to full reputation regained when it carries a threat out."""
-    cooldown_months: Annotated[int, Field(ge=0, strict=True)] = 12
-    """Months before a standing policy threatens the same state again."""
-    bloc_salience: NonNeg = 0.005
-    """Default value of a bloc membership, share of GDP, for states that give none."""
+    cooldown_months: Months = 12
+    """Months before a standing policy threatens the same state again (at most 2400)."""
+    bloc_salience: GdpShare = 0.005
+    """Default value of a bloc membership, share of GDP, for states that give none (at most
+    100)."""
     reconsider: bool = True
     """A state under an imposed tariff re-decides each step (with the cost now certain)."""
 
@@ -303,35 +429,37 @@ class BlocRules(Frozen):
 
     review_years: Positive = 1.0
     """Mean time between a state's reviews of each bloc membership, years."""
-    sharpness: Positive = 20.0
-    """P(switch | review) = logistic(sharpness * (gain - switching_cost))."""
-    switching_cost: NonNeg = 0.25
-    """Utility hurdle a join or exit must clear."""
-    weight_alignment: NonNeg = 1.0
-    """Weight of affinity to the leader minus mean affinity to the other powers."""
-    weight_economy: NonNeg = 0.5
-    """Weight of economic dependence on the leader minus an even split."""
-    weight_threat: NonNeg = 10.0
-    """Weight of expected coercion cost (share of GDP) that membership draws."""
+    sharpness: Sharpness = 20.0
+    """P(switch | review) = logistic(sharpness * (gain - switching_cost)) (at most 1000)."""
+    switching_cost: Factor = 0.25
+    """Utility hurdle a join or exit must clear (at most 1000)."""
+    weight_alignment: Factor = 1.0
+    """Weight of affinity to the leader minus mean affinity to the other powers (at most 1000)."""
+    weight_economy: Factor = 0.5
+    """Weight of economic dependence on the leader minus an even split (at most 1000)."""
+    weight_threat: Factor = 10.0
+    """Weight of expected coercion cost (share of GDP) that membership draws (at most 1000)."""
     partner_weight: Share = 0.5
     """A partner's tie counts this fraction of a member's."""
 
 
 class TieWeights(Frozen):
-    """Weights of the ties in a state's target affinity (renormalised over the ties known)."""
+    """Weights of the ties in a state's target affinity (renormalised over the ties known; each
+    at most 1000)."""
 
-    trade: NonNeg = 0.30
-    """Share of trade (exports + imports) with each power."""
-    fdi: NonNeg = 0.15
-    """Share of the FDI stock from each power."""
-    debt: NonNeg = 0.10
-    """Share of debt owed to each power, blended with an even split by debt/GDP intensity."""
-    bloc: NonNeg = 0.15
-    """Membership of blocs each power leads."""
-    engagement: NonNeg = 0.10
-    """Diplomatic engagement of each power."""
-    sphere: NonNeg = 0.20
-    """Traditional sphere of influence."""
+    trade: Factor = 0.30
+    """Share of trade (exports + imports) with each power (at most 1000)."""
+    fdi: Factor = 0.15
+    """Share of the FDI stock from each power (at most 1000)."""
+    debt: Factor = 0.10
+    """Share of debt owed to each power, blended with an even split by debt/GDP intensity (at most
+    1000)."""
+    bloc: Factor = 0.15
+    """Membership of blocs each power leads (at most 1000)."""
+    engagement: Factor = 0.10
+    """Diplomatic engagement of each power (at most 1000)."""
+    sphere: Factor = 0.20
+    """Traditional sphere of influence (at most 1000)."""
 
 
 class AlignmentRules(Frozen):
@@ -348,20 +476,22 @@ class AlignmentRules(Frozen):
     from an even split to the leaders' shares."""
     peer_weight: Share = 0.1
     """Weight of neighbours' mean affinity in the target."""
-    coercion_backlash: NonNeg = 0.05
-    """Drop in target affinity to a sender when threatened (decays with the half-life)."""
-    compliance_resentment: NonNeg = 1.0
-    """Extra backlash on complying, as a multiple of `coercion_backlash`."""
-    tariff_backlash: NonNeg = 3.0
-    """Extra backlash when a threat is carried out, as a multiple of `coercion_backlash`."""
+    coercion_backlash: Share = 0.05
+    """Drop in target affinity to a sender when threatened (decays with the half-life; at most 1,
+    the whole range of an affinity)."""
+    compliance_resentment: Factor = 1.0
+    """Extra backlash on complying, as a multiple of `coercion_backlash` (at most 1000)."""
+    tariff_backlash: Factor = 3.0
+    """Extra backlash when a threat is carried out, as a multiple of `coercion_backlash` (at most
+    1000)."""
     coercion_half_life_years: Positive = 2.0
     """Half-life of coercion memory, years."""
     engagement_half_life_years: Positive = 0.5
     """Half-life of an engagement pulse (a visit, a summit), years."""
     engagement_persistence: Share = 0.25
     """Share of each engagement pulse that lasts (adds to the power's engagement with the state)."""
-    noise: NonNeg = 0.01
-    """Standard deviation of affinity shocks per sqrt(year)."""
+    noise: Factor = 0.01
+    """Standard deviation of affinity shocks per sqrt(year) (at most 1000)."""
     tilt_powers: tuple[str, str] = ("USA", "CHN")
     """Tilt = affinity to the second minus affinity to the first, in [-1, 1]."""
 
@@ -404,7 +534,7 @@ class ThreatEvent(_Event, Stakes):
     demand: Demand
     """What the target must do."""
     deadline_months: Annotated[int, Field(ge=0, le=120, strict=True)] = 1
-    """Months to comply before the sender imposes or backs down."""
+    """Months to comply before the sender imposes or backs down (at most 120)."""
 
     @model_validator(mode="after")
     def _target(self) -> ThreatEvent:
@@ -421,12 +551,12 @@ class TariffEvent(_Event):
     """Power imposing the tariff."""
     target: str
     """State hit."""
-    rate: NonNeg
-    """Ad-valorem rate (1.0 = 100%)."""
+    rate: Tariff
+    """Ad-valorem rate (1.0 = 100%; at most 10)."""
 
 
 class TariffLiftEvent(_Event):
-    """A tariff lifted."""
+    """A tariff lifted by the sender's decision; threats that imposed it end as `lifted`."""
 
     type: Literal["tariff_lift"]
     sender: str
@@ -443,8 +573,8 @@ class EngagementEvent(_Event):
     """Power engaging."""
     states: list[str]
     """States engaged."""
-    intensity: NonNeg = 1.0
-    """Size of the pulse, in units of the power's baseline engagement."""
+    intensity: Factor = 1.0
+    """Size of the pulse, in units of the power's baseline engagement (at most 1000)."""
 
 
 class PledgeEvent(_Event):
@@ -457,8 +587,8 @@ class PledgeEvent(_Event):
     """Recipient."""
     kind: Literal["fdi", "loan"]
     """Direct investment or loan."""
-    amount: NonNeg
-    """US$."""
+    amount: Money
+    """US$ (0, or 1 to 1e16)."""
 
 
 class InviteEvent(_Event):
@@ -501,10 +631,10 @@ class GovernmentChangeEvent(_Event):
     type: Literal["government_change"]
     state: str
     """State."""
-    shift: dict[str, Annotated[float, Field(ge=-1.0, le=1.0, strict=True)]]
+    shift: dict[str, Annotated[float, _bounded(-1.0, 1.0)]]
     """Change of affinity to each power."""
-    sovereignty: NonNeg | None = None
-    """New sovereignty sensitivity, if it changes."""
+    sovereignty: Factor | None = None
+    """New sovereignty sensitivity, if it changes (at most 1000)."""
 
 
 class PolicyChangeEvent(_Event):
@@ -517,8 +647,8 @@ class PolicyChangeEvent(_Event):
     """Policy name (created if new)."""
     active: bool
     """New setting."""
-    salience: NonNeg | None = None
-    """New salience, if it changes."""
+    salience: GdpShare | None = None
+    """New salience, if it changes (share of GDP, at most 100)."""
 
 
 class RuleChangeEvent(_Event):
@@ -528,7 +658,7 @@ class RuleChangeEvent(_Event):
     path: str
     """Path inside `rules`, e.g. `threats.credibility`."""
     value: float | bool
-    """New value."""
+    """New value (held to the parameter's own bounds)."""
 
 
 Event = Annotated[
@@ -606,8 +736,8 @@ class ThreatOutcomeExpect(_Expect):
     """Power."""
     target: str
     """State."""
-    outcome: Literal["complied", "defied", "imposed", "backed_down"]
-    """Outcome that must have happened."""
+    outcome: Literal["complied", "defied", "imposed", "backed_down", "lifted"]
+    """Outcome that must have happened (`lifted`: imposed, then lifted by a `tariff_lift`)."""
 
 
 class TiltExpect(_Expect):
@@ -708,8 +838,30 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> LoadedScen
     """Load, merge (`extends`), override (`--set`), validate and cross-check a scenario file."""
     tree = load_tree(resolve_scenario_path(path))
     for assignment in overrides:
-        apply_override(tree, assignment)
+        apply_override(tree, assignment, schema_default)
     return validate_tree(tree)
+
+
+def schema_default(path: Key) -> tuple[bool, Any]:
+    """The value the schema uses at `path` when a file leaves it out: (found, value as JSON).
+
+    Walks the models' fields; a key of a mapping (`states.BOL`) has no default, so found is
+    false there and below.
+    """
+    model: Any = Scenario
+    for i, part in enumerate(path):
+        fields = getattr(model, "model_fields", None)
+        if fields is None or not isinstance(part, str) or part not in fields:
+            return False, None
+        info = fields[part]
+        if i == len(path) - 1:
+            if info.is_required():
+                return False, None
+            value = info.get_default(call_default_factory=True)
+            dumped = value.model_dump(mode="json") if isinstance(value, BaseModel) else value
+            return True, dumped
+        model = info.annotation if isinstance(info.annotation, type) else None
+    return False, None
 
 
 def scenario_from_dict(data: dict[str, Any], name: str = "<dict>") -> LoadedScenario:
@@ -994,7 +1146,8 @@ def cross_check(s: Scenario, tree: Tree, sources: dict[Key, str]) -> list[Proble
             if (
                 ev.target
                 and ev.demand.policy
-                and ev.demand.policy not in s.states.get(ev.target, State(name="", gdp=1)).policies
+                and ev.demand.policy
+                not in s.states.get(ev.target, State(name="", gdp=MIN_GDP)).policies
                 and ev.target in states
             ):
                 known = s.states[ev.target].policies
@@ -1057,6 +1210,11 @@ def _check_rule_path(path: str, value: float | bool, tree: Tree, where: Key) -> 
         model = _inner_model(fields[part].annotation) or fields[part].annotation
     if isinstance(model, type) and issubclass(model, BaseModel):
         return [tree.problem(where, f"{path!r} is a section; name a parameter inside it")]
+    try:  # the new value must respect the parameter's bounds, as in the `rules` section
+        with_rule(Rules(), path, value)
+    except ValidationError as exc:
+        msg = "; ".join(e["msg"] for e in exc.errors(include_url=False))
+        return [tree.problem((*where[:-1], "value"), f"{msg} (got {yaml_repr(value)})")]
     return []
 
 

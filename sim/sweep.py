@@ -36,7 +36,8 @@ import pandas as pd
 from sim.design import Design, point_key, run_seed
 from sim.errors import GeosimError, Problem, ResultsError, ScenarioError
 from sim.loader import Tree, apply_override
-from sim.results import atomic_write_text, git_sha, package_versions
+from sim.provenance import git_sha, package_versions
+from sim.results import atomic_write_text
 from sim.runner import outcome_names, run_once, run_outcomes, tilt_frame
 from sim.scenario import LoadedScenario, Scenario, validate_tree
 from sim.sweep_folder import SweepFolder, atomic_parquet

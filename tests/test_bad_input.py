@@ -128,7 +128,7 @@ CASES: dict[str, list[Want]] = {
     "binary_not_utf8.yaml": [Want(1, "", ("not UTF-8", "byte 1 is 0x8b"), column=2)],
     "latin1_not_utf8.yaml": [Want(4, "", ("not UTF-8", "0xed"), column=19)],
     "several_schema_problems.yaml": [
-        Want(10, "powers.USA.gdp", ("greater than 0", "got -5")),
+        Want(10, "powers.USA.gdp", ("greater than or equal to 1000000", "got -5")),
         Want(16, "states.BOL.exprots", ("did you mean 'exports'?",)),
         Want(24, "rules.threats.credibility", ("less than or equal to 1",)),
         Want(39, "expect.pan_leaves.by", ("expected a date as YYYY-MM", "got 'June 2025'")),

@@ -92,9 +92,11 @@ def test_overrides_are_logged_and_recorded(tmp_path: Path) -> None:
         ],
     )
     assert r.exit_code == 0, r.output
-    assert "override rules.threats.credibility: null -> 0.5" in r.output
+    assert "override rules.threats.credibility: 0.6 (default) -> 0.5" in r.output
     m = RunFolder.open(tmp_path / "latam_2025" / "x").manifest
-    assert m["overrides"] == [{"path": "rules.threats.credibility", "old": None, "new": 0.5}]
+    assert m["overrides"] == [
+        {"path": "rules.threats.credibility", "old": 0.6, "new": 0.5, "default": True}
+    ]
     assert m["resolved_scenario"]["rules"]["threats"]["credibility"] == 0.5
 
 

@@ -27,7 +27,7 @@ from sim.loader import (
     read_yaml_file,
     unwrap_sources,
 )
-from sim.scenario import load_scenario, validate_tree
+from sim.scenario import load_scenario, schema_default, validate_tree
 
 BAD = Path(__file__).parent / "bad"
 VALID = BAD / "_valid_minimal.yaml"
@@ -369,10 +369,12 @@ def test_apply_override_logs_and_creates_optional_sections() -> None:
         positions={},
         files=[str(VALID)],
     )
-    entry = apply_override(tree, "rules.threats.credibility=0.5")
-    assert entry == {"path": "rules.threats.credibility", "old": None, "new": 0.5}
-    assert tree.data["rules"] == {"threats": {"credibility": 0.5}}
-    assert tree.overrides == [entry]
+    entry = apply_override(tree, "rules.threats.credibility=0.5")  # the loader knows no schema
+    assert entry == {"path": "rules.threats.credibility", "old": None, "new": 0.5, "default": False}
+    with_schema = apply_override(tree, "rules.threats.sharpness=2", schema_default)
+    assert with_schema == {"path": "rules.threats.sharpness", "old": 3.0, "new": 2, "default": True}
+    assert tree.data["rules"] == {"threats": {"credibility": 0.5, "sharpness": 2}}
+    assert tree.overrides == [entry, with_schema]
     where = "--set rules.threats.credibility=0.5"
     assert tree.position(("rules", "threats", "credibility")) == Position(where, 0, 0)
     assert validate_tree(tree).scenario.rules.threats.credibility == 0.5

@@ -238,7 +238,10 @@ def test_run_returns_long_tables(mini: Scenario) -> None:
     r = run(mini, seed=2, replicates=3)
     assert list(r.timeseries.columns) == ["date", "step", "replicate", "state", "variable", "value"]
     assert set(r.timeseries["replicate"]) == {0, 1, 2}
-    assert r.timeseries["value"].notna().all()
+    n_vars = r.timeseries["variable"].nunique()
+    assert len(r.timeseries) == 3 * (mini.time.calendar().steps + 1) * 4 * n_vars
+    unknown = r.timeseries.loc[r.timeseries["value"].isna(), "variable"].astype(str)
+    assert unknown.str.startswith(("exports.", "imports.", "fdi.", "debt.", "policy.")).all()
     assert set(r.events.columns) >= {"replicate", "date", "kind", "actor", "target", "details"}
     assert r.expectations()["passed"].all()
     assert len(r.summary) == 3 * 4

@@ -1,17 +1,55 @@
-"""Regenerate the golden baseline file after an intended change of the model or the scenario.
+"""Regenerate the golden files after an intended change of behaviour.
 
-Run `python tests/golden/regen.py`, inspect the diff, and commit it with the reason.
+    python tests/golden/regen.py              # every shipped scenario and the synthetic one
+    python tests/golden/regen.py latam_2025   # one scenario
+
+Each scenario runs at 3 replicates with its own default seed; `tests/golden/<name>/` gets the
+time series (Parquet) and the events, summary, outcomes, expectations and model tables (CSV).
+Check the diff, then commit the files together with the change that moved them, giving the
+reason in the message.
 """
 
+from __future__ import annotations
+
+import sys
 from pathlib import Path
 
-from sim.runner import run
+# Run as a script, Python puts this folder on the path; the suite is the package `golden` in
+# tests/, as the tests import it.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from golden.tables import (
+    GOLDEN_DIR,
+    ROOT,
+    SYNTHETIC,
+    missing_coverage,
+    scenario_files,
+    write_golden,
+)
 from sim.scenario import load_scenario
 
+
+def main(names: list[str]) -> int:
+    """Regenerate the named scenarios (all when none are named); print each file's fate."""
+    files = scenario_files()
+    unknown = [n for n in names if n not in files]
+    if unknown:
+        print(f"unknown scenario(s): {', '.join(unknown)}; known: {', '.join(files)}")
+        return 2
+    for name in names or list(files):
+        for path, changed in write_golden(name, files[name]):
+            print(f"{'wrote    ' if changed else 'unchanged'} {path.relative_to(ROOT)}")
+    status = 0
+    gaps = missing_coverage(load_scenario(SYNTHETIC).scenario)
+    if gaps:
+        print(f"{SYNTHETIC.name} does not use: {'; '.join(gaps)} (tests/test_golden.py fails)")
+        status = 1
+    for folder in sorted(GOLDEN_DIR.iterdir()):
+        if folder.is_dir() and folder.name not in files and not folder.name.startswith("__"):
+            print(f"stale: {folder.relative_to(ROOT)} has no scenario; delete it")
+            status = 1
+    return status
+
+
 if __name__ == "__main__":
-    r = run(load_scenario("latam_2025"), replicates=1)
-    out = Path(__file__).with_name("latam_2025_seed1.csv")
-    r.summary[["state", "tilt_start", "tilt_end"]].to_csv(
-        out, index=False, float_format="%.12f", lineterminator="\n"
-    )
-    print(f"wrote {out}")
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,289 @@
+"""`geosim reproduce`: the folder's files are checked against the manifest before the re-run,
+and a malformed manifest is refused like a malformed scenario (exit 2, a located message).
+
+Exit status: 0 every data file identical; 1 a file altered, missing or different on re-run;
+2 a bad folder or manifest. Cases that used to hang run in a subprocess under a timeout.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from sim.cli import main
+
+DATA = (
+    "timeseries.parquet",
+    "events.csv",
+    "model.csv",
+    "outcomes.csv",
+    "summary.csv",
+    "expectations.csv",
+)
+NOISE = re.compile(
+    r"Traceback|internal error|PosixPath\(| object at 0x|<class |pydantic|errors\.pydantic\.dev"
+    r"|\[type=|KeyError|TypeError|ValidationError"
+)
+"""Python internals that must never reach the user without --debug."""
+
+
+@pytest.fixture(scope="module")
+def original(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One small run folder written by `geosim run`, shared read-only by the tests."""
+    root = tmp_path_factory.mktemp("runs")
+    args = ["run", "latam_2025", "-n", "1", "--no-plot", "--out", str(root), "--name", "r", "-q"]
+    r = CliRunner().invoke(main, args)
+    assert r.exit_code == 0, r.output
+    return root / "latam_2025" / "r"
+
+
+@pytest.fixture
+def folder(original: Path, tmp_path: Path) -> Path:
+    """A private copy of the run folder, safe to damage."""
+    return Path(shutil.copytree(original, tmp_path / "run"))
+
+
+def reproduce(*args: str) -> Result:
+    return CliRunner().invoke(main, ["reproduce", *args])
+
+
+def geosim(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """The real command in a child process (killed if it outlives `timeout`)."""
+    return subprocess.run(
+        [sys.executable, "-m", "sim", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def edit_manifest(folder: Path, change: Callable[[dict[str, Any]], object]) -> None:
+    path = folder / "manifest.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(json.dumps(data, indent=2), encoding="utf-8")
+
+
+def status_of(output: str, name: str) -> str:
+    """The status word printed for data file `name`."""
+    found = re.findall(rf"^(\S+) {re.escape(name)}\b", output, flags=re.MULTILINE)
+    assert len(found) == 1, output
+    return found[0]
+
+
+# --------------------------------------------------------------------------- the folder's files
+
+
+def test_untouched_folder_reproduces(folder: Path) -> None:
+    r = reproduce(str(folder))
+    assert r.exit_code == 0, r.output
+    assert all(status_of(r.output, f) == "identical" for f in DATA)
+    assert "reproduced byte for byte" in r.output
+
+
+def test_edited_summary_is_reported_altered(folder: Path) -> None:
+    with (folder / "summary.csv").open("a", encoding="utf-8") as fh:
+        fh.write("0,XXX,0.0\n")
+    r = reproduce(str(folder))
+    assert r.exit_code == 1, r.output
+    assert "ALTERED summary.csv" in r.output
+    assert status_of(r.output, "events.csv") == "identical"
+    assert "reproduced byte for byte" not in r.output
+
+
+def test_deleted_timeseries_is_reported_missing(folder: Path) -> None:
+    (folder / "timeseries.parquet").unlink()
+    r = reproduce(str(folder))
+    assert r.exit_code == 1, r.output
+    assert "MISSING timeseries.parquet" in r.output
+    assert status_of(r.output, "summary.csv") == "identical"
+    assert "reproduced byte for byte" not in r.output
+
+
+def test_folder_without_any_data_file_fails(folder: Path) -> None:
+    for name in DATA:
+        (folder / name).unlink()
+    r = reproduce(str(folder))
+    assert r.exit_code == 1, r.output
+    assert all(status_of(r.output, f) == "MISSING" for f in DATA)
+    assert "reproduced byte for byte" not in r.output
+
+
+def test_data_file_present_but_not_listed_is_reported(folder: Path) -> None:
+    edit_manifest(folder, lambda m: m["outputs"].pop("model.csv"))
+    r = reproduce(str(folder))
+    assert r.exit_code == 1, r.output
+    assert "ALTERED model.csv" in r.output and "not listed" in r.output
+
+
+def test_rerun_that_differs_is_reported_different(folder: Path) -> None:
+    # The folder is consistent with its (edited) manifest, but the model no longer produces it.
+    from hashlib import sha256
+
+    path = folder / "events.csv"
+    path.write_bytes(path.read_bytes() + b"0,0,2025-01,x,USA,MEX,{}\n")
+    digest = sha256(path.read_bytes()).hexdigest()
+    edit_manifest(folder, lambda m: m["outputs"].update({"events.csv": digest}))
+    r = reproduce(str(folder))
+    assert r.exit_code == 1, r.output
+    assert "DIFFERENT events.csv" in r.output
+    assert status_of(r.output, "summary.csv") == "identical"
+
+
+def test_data_file_that_is_a_fifo_or_device_does_not_hang(folder: Path) -> None:
+    (folder / "summary.csv").unlink()
+    os.mkfifo(folder / "summary.csv")
+    (folder / "model.csv").unlink()
+    (folder / "model.csv").symlink_to("/dev/zero")
+    proc = geosim("reproduce", str(folder), timeout=120)  # hashing either never ends
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "ALTERED summary.csv" in proc.stdout and "ALTERED model.csv" in proc.stdout
+    assert "not a regular file" in proc.stdout
+
+
+# --------------------------------------------------------------------------- a malformed manifest
+
+
+def test_outputs_naming_a_device_is_refused_quickly(folder: Path) -> None:
+    edit_manifest(folder, lambda m: m["outputs"].update({"../../dev/zero": "0" * 64}))
+    try:  # refused before anything runs: seconds; the timeout is generous for loaded machines
+        proc = geosim("reproduce", str(folder), timeout=60)
+    except subprocess.TimeoutExpired:
+        pytest.fail("geosim reproduce hung on an outputs entry naming ../../dev/zero")
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "manifest.json: outputs" in proc.stderr and "../../dev/zero" in proc.stderr
+    assert "summary.csv" in proc.stderr  # says which names are allowed
+    assert not NOISE.search(proc.stderr), proc.stderr
+
+
+def test_fifo_as_manifest_is_refused(folder: Path) -> None:
+    (folder / "manifest.json").unlink()
+    os.mkfifo(folder / "manifest.json")
+    try:
+        proc = geosim("reproduce", str(folder), timeout=60)
+    except subprocess.TimeoutExpired:
+        pytest.fail("geosim reproduce hung on a FIFO named manifest.json")
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "manifest.json" in proc.stderr and "not a regular file" in proc.stderr
+    assert not NOISE.search(proc.stderr), proc.stderr
+
+
+def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    """An edit that sets a dotted path of the manifest (creating nothing)."""
+
+    def change(m: dict[str, Any]) -> None:
+        *parents, last = path.split(".")
+        node = m
+        for p in parents:
+            node = node[p]
+        node[last] = value
+
+    return change
+
+
+MALFORMED: dict[str, tuple[Callable[[Path], None], str]] = {
+    "not_json": (
+        lambda f: (f / "manifest.json").write_text("{\n  'root_seed': 1\n}\n"),
+        r"manifest\.json:2:3: .*JSON",
+    ),
+    "json_list": (
+        lambda f: (f / "manifest.json").write_text("[1, 2, 3]\n"),
+        r"manifest\.json: .*JSON object.*list",
+    ),
+    "missing_root_seed": (
+        lambda f: edit_manifest(f, lambda m: m.pop("root_seed")),
+        r"manifest\.json: root_seed: required field is missing",
+    ),
+    "root_seed_string": (
+        lambda f: edit_manifest(f, _set("root_seed", "42")),
+        r"manifest\.json: root_seed: .*integer.*'42'",
+    ),
+    "seeds_not_matching_replicates": (
+        lambda f: edit_manifest(f, lambda m: m["seeds"].append(12345)),
+        r"manifest\.json: seeds: 2 seeds .*replicates.* 1",
+    ),
+    "digest_not_hex": (
+        lambda f: edit_manifest(f, lambda m: m["outputs"].update({"summary.csv": "abc"})),
+        r"manifest\.json: outputs\.summary\.csv: .*SHA-256",
+    ),
+    "scenario_schema_error": (
+        lambda f: edit_manifest(f, _set("resolved_scenario.time.start", "soon")),
+        r"manifest\.json: resolved_scenario\.time\.start: ",
+    ),
+    "scenario_reference_error": (
+        lambda f: edit_manifest(f, _set("resolved_scenario.blocs.BRI.leader", "XXX")),
+        r"manifest\.json: resolved_scenario\.blocs\.BRI\.leader: unknown power 'XXX'",
+    ),
+    "not_a_manifest_version": (
+        lambda f: edit_manifest(f, _set("geosim_manifest", 7)),
+        r"manifest\.json: geosim_manifest: ",
+    ),
+    "unknown_field": (
+        lambda f: edit_manifest(f, _set("rootseed", 1)),
+        r"manifest\.json: rootseed: unknown field",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MALFORMED))
+def test_malformed_manifest_is_refused_clearly(folder: Path, case: str) -> None:
+    damage, says = MALFORMED[case]
+    damage(folder)
+    r = reproduce(str(folder))
+    assert r.exit_code == 2, r.output
+    assert re.search(says, r.output), r.output
+    assert not NOISE.search(r.output), r.output
+    assert "reproduced" not in r.output
+
+
+def test_malformed_manifest_traceback_only_with_debug(folder: Path) -> None:
+    edit_manifest(folder, lambda m: m.pop("root_seed"))
+    r = CliRunner().invoke(main, ["--debug", "reproduce", str(folder)])
+    assert r.exit_code == 2, r.output
+    assert "Traceback" in r.output
+    assert "root_seed: required field is missing" in r.output
+
+
+def test_oversized_manifest_is_refused(folder: Path) -> None:
+    edit_manifest(folder, _set("command", ["x" * 1000] * 20_000))
+    r = reproduce(str(folder))
+    assert r.exit_code == 2, r.output
+    assert "manifest.json" in r.output and "larger than" in r.output
+
+
+# --------------------------------------------------------------------------- the manifest model
+
+
+def test_manifest_model_round_trips_what_write_run_writes(original: Path) -> None:
+    from sim.manifest import DATA_FILES, Manifest, read_manifest
+
+    raw = json.loads((original / "manifest.json").read_text(encoding="utf-8"))
+    checked = read_manifest(original / "manifest.json")
+    assert isinstance(checked, Manifest)
+    assert checked.model_dump(mode="json", exclude_unset=True) == raw
+    assert set(checked.outputs) == set(DATA_FILES) == set(DATA)
+    assert checked.resolved_scenario.meta.name == "latam_2025"
+
+
+def test_manifest_with_overrides_validates(tmp_path: Path) -> None:
+    from sim.manifest import read_manifest
+
+    args = ["run", "latam_2025", "-n", "2", "--no-plot", "--out", str(tmp_path), "--name", "o"]
+    args += ["--set", "rules.threats.credibility=0.5", "-q"]
+    r = CliRunner().invoke(main, args)
+    assert r.exit_code == 0, r.output
+    m = read_manifest(tmp_path / "latam_2025" / "o" / "manifest.json")
+    (o,) = m.overrides
+    assert (o.path, o.new) == ("rules.threats.credibility", 0.5)
+    assert len(m.seeds) == m.replicates == 2
