@@ -51,25 +51,20 @@ class State(mesa.Agent):  # type: ignore[misc]
     @property
     def affinity(self) -> NDArray[np.float64]:
         """Affinity to each power, in [0, 1]."""
-        return np.asarray(self.model.affinity[self.idx])
+        return np.asarray(self.model.alignment.affinity[self.idx])
 
     def respond(self, threat: Threat, certain: bool = False) -> Choice:
         """Comply or defy: compare the expected cost of defying with the cost of complying."""
         m = self.model
         i, j = self.idx, threat.sender
         p = m.rules.threats
-        if threat.tariff is not None:
-            exposure = rules.tariff_exposure(
-                m.exports[i, j], m.gdp[i], threat.tariff, m.rules.trade.elasticity_short
-            )
-        else:
-            exposure = threat.stake or 0.0
-        debt = m.debt[i, j]
-        debt_share = float(debt / m.gdp[i]) if math.isfinite(debt) else 0.0
+        exposure = m.exposure(i, j, threat.tariff, threat.stake)
+        debt = m.economy.debt[i, j]
+        debt_share = float(debt / m.economy.gdp[i]) if math.isfinite(debt) else 0.0
         credibility = 1.0 if certain else threat.credibility
         defy = rules.cost_of_defying(exposure, debt_share, credibility, p)
         salience, forgone = m.demand_value(i, threat.demand)
-        comply = rules.cost_of_complying(salience, m.sovereignty[i], forgone)
+        comply = rules.cost_of_complying(salience, m.alignment.sovereignty[i], forgone)
         prob = rules.comply_probability(defy, comply, p)
         draw = float(m.rng.random())
         return Choice(
@@ -112,7 +107,11 @@ class GreatPower(mesa.Agent):  # type: ignore[misc]
         if budget_per_year <= 0:
             return np.zeros(m.n_states)
         weights = rules.allocation_weights(
-            stock, m.gdp, m.affinity[:, self.idx], m.bloc_ties[:, self.idx], m.rules.investment
+            stock,
+            m.economy.gdp,
+            m.alignment.affinity[:, self.idx],
+            m.membership.ties[:, self.idx],
+            m.rules.investment,
         )
         return np.asarray(budget_per_year * m.dt * weights)
 
@@ -127,7 +126,7 @@ class GreatPower(mesa.Agent):  # type: ignore[misc]
             for i in m.policy_scope(pol):
                 if m.demand_met(i, pol.demand) or m.threat_pending(origin, i):
                     continue
-                if m.cooldown.get((origin, i), -1) >= m.steps:
+                if m.coercion.cooldown.get((origin, i), -1) >= m.steps:
                     continue
                 if m.rng.random() < pol.vigilance:
                     out.append((name, i))

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.scenario import Bloc
+from sim.schema.world import BLOC_STATUS, Bloc
 
-NONE, PARTNER, MEMBER = 0, 1, 2
-STATUS_NAMES = {NONE: "none", PARTNER: "partner", MEMBER: "member"}
-STATUS_CODES = {v: k for k, v in STATUS_NAMES.items()}
+STATUS_CODES = BLOC_STATUS
+NONE, PARTNER, MEMBER = BLOC_STATUS["none"], BLOC_STATUS["partner"], BLOC_STATUS["member"]
+STATUS_NAMES = {v: k for k, v in STATUS_CODES.items()}
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sim.scenario import Demand
+from sim.schema.world import Demand
 
 ThreatStatus = Literal["open", "complied", "defied", "imposed", "backed_down", "lifted"]
 """`lifted`: imposed, then the sender lifted the tariff (a `tariff_lift` event) while the target
@@ -48,7 +48,7 @@ class EventLog:
             {
                 "step": step,
                 "date": date,
-                "kind": kind,
+                "kind": str(kind),  # a LogKind is written as its plain name
                 "actor": actor,
                 "target": target,
                 "details": details,

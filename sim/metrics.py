@@ -34,7 +34,7 @@ class Recorder:
     def __init__(self, model: GeoModel) -> None:
         self.model = model
         self.names = variable_names(
-            model.power_codes, [b.code for b in model.blocs], model.policy_names
+            model.power_codes, [b.code for b in model.membership.blocs], model.policies.names
         )
         self.data: NDArray[np.float64] = np.full(
             (model.calendar.steps + 1, model.n_states, len(self.names)), np.nan
@@ -47,7 +47,7 @@ class Recorder:
             "debt": slice(1 + 3 * k, 1 + 4 * k),
             "tariff": slice(1 + 4 * k, 1 + 5 * k),
         }
-        nb = len(model.blocs)
+        nb = len(model.membership.blocs)
         self._blocs = slice(1 + 5 * k, 1 + 5 * k + nb)
         self._policies = slice(1 + 5 * k + nb, len(self.names))
         self._always_known = np.array([not n.startswith(MAY_BE_UNKNOWN) for n in self.names])
@@ -57,14 +57,15 @@ class Recorder:
         m = self.model
         row = self.data[step]
         row[:, 0] = m.tilt()
-        row[:, self._slices["affinity"]] = m.affinity
-        row[:, self._slices["exports"]] = m.exports
-        row[:, self._slices["fdi"]] = m.fdi
-        row[:, self._slices["debt"]] = m.debt
-        row[:, self._slices["tariff"]] = m.tariff
-        for x, b in enumerate(m.blocs):
+        eco = m.economy
+        row[:, self._slices["affinity"]] = m.alignment.affinity
+        row[:, self._slices["exports"]] = eco.exports
+        row[:, self._slices["fdi"]] = eco.fdi
+        row[:, self._slices["debt"]] = eco.debt
+        row[:, self._slices["tariff"]] = eco.tariff
+        for x, b in enumerate(m.membership.blocs):
             row[:, self._blocs.start + x] = b.status
-        row[:, self._policies] = m.policy_active
+        row[:, self._policies] = m.policies.active
         self._check(step)
 
     def _check(self, step: int) -> None:

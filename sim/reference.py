@@ -10,47 +10,41 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from sim import scenario as s
+from sim.schema.events import event_types
+from sim.schema.expectations import expect_types
 
-SECTIONS: list[tuple[str, type[BaseModel]]] = [
-    ("Scenario (top level)", s.Scenario),
-    ("meta", s.Meta),
-    ("meta.sources.<id>", s.Source),
-    ("time", s.Time),
-    ("powers.<CODE>", s.Power),
-    ("powers.<CODE>.policies.<name>", s.StandingPolicy),
-    ("demand", s.Demand),
-    ("states.<ISO3>", s.State),
-    ("states.<ISO3>.policies.<name>", s.StatePolicy),
-    ("blocs.<CODE>", s.Bloc),
-    ("rules", s.Rules),
-    ("rules.trade", s.TradeRules),
-    ("rules.investment", s.InvestmentRules),
-    ("rules.threats", s.ThreatRules),
-    ("rules.blocs", s.BlocRules),
-    ("rules.alignment", s.AlignmentRules),
-    ("rules.alignment.weights", s.TieWeights),
-    ("events.<id> (type: threat)", s.ThreatEvent),
-    ("events.<id> (type: tariff)", s.TariffEvent),
-    ("events.<id> (type: tariff_lift)", s.TariffLiftEvent),
-    ("events.<id> (type: engagement)", s.EngagementEvent),
-    ("events.<id> (type: pledge)", s.PledgeEvent),
-    ("events.<id> (type: invite)", s.InviteEvent),
-    ("events.<id> (type: join)", s.JoinEvent),
-    ("events.<id> (type: leave)", s.LeaveEvent),
-    ("events.<id> (type: government_change)", s.GovernmentChangeEvent),
-    ("events.<id> (type: policy_change)", s.PolicyChangeEvent),
-    ("events.<id> (type: rule_change)", s.RuleChangeEvent),
-    ("expect.<id> (type: membership)", s.MembershipExpect),
-    ("expect.<id> (type: policy)", s.PolicyExpect),
-    ("expect.<id> (type: tariff)", s.TariffExpect),
-    ("expect.<id> (type: threat_outcome)", s.ThreatOutcomeExpect),
-    ("expect.<id> (type: tilt)", s.TiltExpect),
-]
+
+def sections() -> list[tuple[str, type[BaseModel]]]:
+    """Every section of the reference: the world and rules, then one per registered event and
+    expectation type (derived from the unions, so a new type documents itself)."""
+    out: list[tuple[str, type[BaseModel]]] = [
+        ("Scenario (top level)", s.Scenario),
+        ("meta", s.Meta),
+        ("meta.sources.<id>", s.Source),
+        ("time", s.Time),
+        ("powers.<CODE>", s.Power),
+        ("powers.<CODE>.policies.<name>", s.StandingPolicy),
+        ("demand", s.Demand),
+        ("states.<ISO3>", s.State),
+        ("states.<ISO3>.policies.<name>", s.StatePolicy),
+        ("blocs.<CODE>", s.Bloc),
+        ("rules", s.Rules),
+        ("rules.trade", s.TradeRules),
+        ("rules.investment", s.InvestmentRules),
+        ("rules.threats", s.ThreatRules),
+        ("rules.blocs", s.BlocRules),
+        ("rules.alignment", s.AlignmentRules),
+        ("rules.alignment.weights", s.TieWeights),
+    ]
+    out += [(f"events.<id> (type: {c.type_name()})", c) for c in event_types()]
+    out += [(f"expect.<id> (type: {c.type_name()})", c) for c in expect_types()]
+    return out
+
 
 INTRO = """\
 # Scenario format reference
 
-Generated from the schema in `sim/scenario.py` by `geosim schema`; do not edit by hand.
+Generated from the schema in `sim/schema/` by `geosim schema`; do not edit by hand.
 
 A scenario is a YAML 1.2 file (so `NO` stays the string "NO"). Unknown keys are errors. Money is
 in current US dollars, full units; shares are fractions in [0, 1]; rates are per year; dates are
@@ -96,7 +90,7 @@ def _default(field: Any) -> str:
 def scenario_reference() -> str:
     """The whole reference as Markdown."""
     parts = [INTRO]
-    for title, model in SECTIONS:
+    for title, model in sections():
         parts.append(f"\n## `{title}`\n\n{(model.__doc__ or '').strip()}\n")
         parts.append("| field | type | default | meaning |\n|---|---|---|---|")
         for name, field in model.model_fields.items():

@@ -11,19 +11,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.blocs import STATUS_CODES
-from sim.calendar import month_index
+from sim.calendar import Calendar, month_index
 from sim.model import GeoModel
-from sim.scenario import (
-    Expect,
-    LoadedScenario,
-    MembershipExpect,
-    PolicyExpect,
-    Scenario,
-    TariffExpect,
-    ThreatOutcomeExpect,
-    TiltExpect,
-)
+from sim.schema.expectations import Expect
+from sim.schema.scenario import Scenario
+from sim.validation import LoadedScenario
+from sim.vocabulary import COUNT_OUTCOMES
 
 
 def replicate_seeds(root: int, replicates: int) -> list[int]:
@@ -214,50 +207,45 @@ def _summary(reps: list[Replicate]) -> pd.DataFrame:
 # --------------------------------------------------------------------------- expectations
 
 
-def _step_at(spec: Scenario, date: str) -> int:
-    return spec.time.calendar().step_of(month_index(date))
+@dataclass
+class RunView:
+    """One replicate as expectations read it (`sim.schema.effects.RunRecord`)."""
+
+    rep: Replicate
+    calendar: Calendar
+
+    @property
+    def data(self) -> np.ndarray:
+        """(steps + 1, states, variables) recorded values."""
+        return self.rep.data
+
+    @property
+    def names(self) -> list[str]:
+        """Variable names."""
+        return self.rep.names
+
+    @property
+    def states(self) -> list[str]:
+        """State codes."""
+        return self.rep.states
+
+    @property
+    def log(self) -> list[dict[str, Any]]:
+        """Event-log rows."""
+        return self.rep.log
+
+    def step_at(self, date: str) -> int:
+        """The step whose period contains `date`."""
+        return self.calendar.step_of(month_index(date))
+
+    def column(self, name: str) -> int | None:
+        """Index of a variable, or None if the run did not record it."""
+        return self.rep.names.index(name) if name in self.rep.names else None
 
 
 def evaluate(ex: Expect, rep: Replicate, spec: Scenario) -> bool:
-    """Whether one replicate shows an expected outcome."""
-    k = _step_at(spec, ex.by)
-    col = {name: c for c, name in enumerate(rep.names)}
-    if isinstance(ex, ThreatOutcomeExpect):
-        acting = ex.target if ex.outcome in ("complied", "defied") else ex.sender
-        other = ex.sender if acting == ex.target else ex.target
-        return any(
-            row["kind"] == ex.outcome
-            and row["actor"] == acting
-            and row["target"] == other
-            and row["step"] <= k
-            for row in rep.log
-        )
-    i = rep.states.index(ex.state if not isinstance(ex, TariffExpect) else ex.target)
-    if isinstance(ex, TariffExpect):
-        series = rep.data[1 : k + 1, i, col[f"tariff.{ex.sender}"]]
-        return bool((series > 0).any()) == ex.imposed
-    throughout = isinstance(ex, MembershipExpect | PolicyExpect) and ex.throughout
-    window = slice(1, k + 1) if throughout else slice(k, k + 1)
-    if isinstance(ex, MembershipExpect):
-        status = rep.data[window, i, col[f"bloc.{ex.bloc}"]]
-        if ex.status == "any":
-            return bool((status > 0).all())
-        return bool((status == STATUS_CODES[ex.status]).all())
-    if isinstance(ex, PolicyExpect):
-        c = col.get(f"policy.{ex.policy}")
-        values = np.zeros(1) if c is None else np.nan_to_num(rep.data[window, i, c])
-        return bool((values == float(ex.active)).all())
-    assert isinstance(ex, TiltExpect)
-    tilt = rep.data[k, i, 0]
-    ok = True
-    if ex.above is not None:
-        ok &= bool(tilt > ex.above)
-    if ex.below is not None:
-        ok &= bool(tilt < ex.below)
-    if ex.since is not None:
-        before = rep.data[_step_at(spec, ex.since), i, 0]
-        ok &= bool(tilt > before) if ex.direction == "up" else bool(tilt < before)
-    return ok
+    """Whether one replicate shows an expected outcome (each type evaluates itself)."""
+    return ex.evaluate(RunView(rep, spec.time.calendar()))
 
 
 # --------------------------------------------------------------------------- sweep outcomes
@@ -269,7 +257,7 @@ def outcome_names(spec: Scenario) -> list[str]:
     names += [f"tilt_end.{s}" for s in spec.states]
     names += [f"tilt_change.{s}" for s in spec.states]
     names += [f"bloc_end.{b}.{s}" for b in spec.blocs for s in spec.states]
-    names += ["threats", "complied", "defied", "imposed", "backed_down", "tariffs_imposed"]
+    names += list(COUNT_OUTCOMES)
     names += [f"expect.{x}" for x in spec.expect]
     return names
 
@@ -287,10 +275,8 @@ def run_outcomes(rep: Replicate, spec: Scenario) -> dict[str, float]:
         for i, s in enumerate(rep.states):
             out[f"bloc_end.{b}.{s}"] = float(last[i, col[f"bloc.{b}"]])
     kinds = [row["kind"] for row in rep.log]
-    out["threats"] = float(kinds.count("threat"))
-    for k in ("complied", "defied", "imposed", "backed_down"):
-        out[k] = float(kinds.count(k))
-    out["tariffs_imposed"] = float(kinds.count("tariff_imposed"))
+    for name, kind in COUNT_OUTCOMES.items():
+        out[name] = float(kinds.count(kind))
     for xid, ex in spec.expect.items():
         out[f"expect.{xid}"] = float(evaluate(ex, rep, spec))
     return out

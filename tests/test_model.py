@@ -196,7 +196,7 @@ def test_events_invite_join_leave_pledge_government_rule(mini_dict: dict[str, An
     tilt = series(m, "BRA", "tilt")
     assert tilt[5] < tilt[4] - 0.5
     assert m.rules.threats.credibility == 0.1
-    assert m.sovereignty[m.state_index["BRA"]] == 2.0
+    assert m.alignment.sovereignty[m.state_index["BRA"]] == 2.0
     assert series(m, "BOL", "bloc.BRI")[7] == 0
     assert {r["kind"] for r in m.log.rows} >= {
         "invited",

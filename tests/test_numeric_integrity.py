@@ -434,8 +434,8 @@ def test_a_known_value_turning_nan_stops_the_run_naming_variable_state_step(
     m = GeoModel(mini, rng=1)
     m.step()
     bol, usa = m.state_index["BOL"], m.power_index["USA"]
-    assert m.debt[bol, usa] == 0.0  # known
-    m.debt[bol, usa] = np.nan  # what an overflowing rule would leave behind
+    assert m.economy.debt[bol, usa] == 0.0  # known
+    m.economy.debt[bol, usa] = np.nan  # what an overflowing rule would leave behind
     with pytest.raises(NumericalError) as exc:
         m.step()
     assert isinstance(exc.value, GeosimError)  # so the CLI reports it as bad input, exit 2
@@ -455,14 +455,14 @@ def test_numerical_error_survives_a_process_boundary() -> None:
 
 def test_a_known_value_turning_infinite_stops_the_run(mini: Scenario) -> None:
     m = GeoModel(mini, rng=1)
-    m.tariff[m.state_index["MEX"], m.power_index["CHN"]] = np.inf
+    m.economy.tariff[m.state_index["MEX"], m.power_index["CHN"]] = np.inf
     with pytest.raises(NumericalError, match=r"tariff\.CHN of MEX .*inf.* step 1"):
         m.step()
 
 
 def test_a_variable_that_is_never_unknown_must_be_finite_from_step_0(mini: Scenario) -> None:
     m = GeoModel(mini, rng=1)
-    m.tariff[m.state_index["PAN"], m.power_index["CHN"]] = np.nan
+    m.economy.tariff[m.state_index["PAN"], m.power_index["CHN"]] = np.nan
     with pytest.raises(NumericalError, match=r"tariff\.CHN of PAN is NaN at step 0"):
         m.recorder.record(0)
 

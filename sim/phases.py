@@ -1,0 +1,134 @@
+"""The step as data: the phases of one period, in the documented order (MODEL.md).
+
+`GeoModel.step` runs `PHASES` in turn; each phase is a named function of the model. Agents
+decide inside phases (states answer threats, powers enforce them); phases apply the outcomes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim import rules
+
+if TYPE_CHECKING:
+    from sim.model import GeoModel
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One phase of a step."""
+
+    name: str
+    run: Callable[[GeoModel], None]
+
+
+def dated_events(m: GeoModel) -> None:
+    """1. Dated events of this period, in file order."""
+    for eid, ev in m.events_by_step.get(m.steps, ()):
+        m.apply_event(eid, ev)
+
+
+def standing_policies(m: GeoModel) -> None:
+    """2. Standing policies: powers threaten states that violate their demands."""
+    for power in m.power_agents:
+        for name, i in power.scan_policies():
+            pol = m.spec.powers[power.code].policies[name]
+            origin = f"policy:{power.code}.{name}"
+            m.threaten(
+                origin,
+                power.idx,
+                i,
+                pol.demand,
+                pol.tariff,
+                pol.stake,
+                pol.credibility,
+                pol.deadline_months,
+            )
+
+
+def reconsideration(m: GeoModel) -> None:
+    """3. States under an imposed tariff decide again (the cost is now certain)."""
+    if not m.rules.threats.reconsider:
+        return
+    for t in m.coercion.threats:
+        if t.status == "imposed" and t.tariff is not None:
+            m.answer(t, certain=True)
+
+
+def deadlines(m: GeoModel) -> None:
+    """4. Deadlines: for defied threats, the sender imposes or backs down."""
+    for t in m.coercion.threats:
+        if t.status == "defied" and t.deadline <= m.steps:
+            m.enforce(t)
+
+
+def trade(m: GeoModel) -> None:
+    """5. Trade follows growth and alignment; tariffs bite and divert."""
+    p, eco, n = m.rules.trade, m.economy, m.n_states
+    affinity = m.alignment.affinity
+    # Exports and imports follow the same rule: one call on the stacked rows.
+    both = rules.follow_alignment(
+        np.vstack([eco.export_base, eco.imports]),
+        np.vstack([affinity, affinity]),
+        eco.growth,
+        p.alignment_pull,
+        m.dt,
+    )
+    eco.export_base, eco.imports = both[:n], both[n:]
+    eco.mult = rules.tariff_adjust(eco.mult, eco.tariff, p, m.dt)
+    eco.exports = rules.exports_with_tariffs(eco.export_base, eco.mult, p.diversion)
+
+
+def investment(m: GeoModel) -> None:
+    """6. Each power splits its FDI and loan budgets; debt is amortised."""
+    eco = m.economy
+    eco.debt = rules.amortise(eco.debt, m.rules.investment, m.dt)
+    for power in m.power_agents:
+        spec = m.spec.powers[power.code]
+        j = power.idx
+        fdi = power.allocate(spec.fdi_budget, eco.fdi[:, j])
+        loans = power.allocate(spec.loan_budget, eco.debt[:, j])
+        eco.fdi[:, j] += fdi
+        eco.debt[:, j] += loans
+        eco.annual_flows[:, j] = (fdi + loans) / m.dt
+
+
+def ties(m: GeoModel) -> None:
+    """(after 6) Ties and economic dependence follow the new trade and capital."""
+    m.refresh_ties()
+
+
+def blocs(m: GeoModel) -> None:
+    """7. States review memberships (join open blocs, leave any)."""
+    m.review_blocs()
+
+
+def alignment(m: GeoModel) -> None:
+    """8. Affinities move toward the target set by ties, coercion and neighbours."""
+    m.move_affinities()
+
+
+def record(m: GeoModel) -> None:
+    """9. Record every state's variables (and the Mesa DataCollector, if on)."""
+    m.recorder.record(m.steps)
+    if m.collect:
+        m.datacollector.collect(m)
+
+
+PHASES: tuple[Phase, ...] = (
+    Phase("dated events", dated_events),
+    Phase("standing policies", standing_policies),
+    Phase("reconsideration", reconsideration),
+    Phase("deadlines", deadlines),
+    Phase("trade", trade),
+    Phase("investment", investment),
+    Phase("ties", ties),
+    Phase("blocs", blocs),
+    Phase("alignment", alignment),
+    Phase("record", record),
+)
+"""One period, in order."""

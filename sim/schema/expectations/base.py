@@ -1,0 +1,50 @@
+"""What every expectation type has: a date, a required share, reference checks, an evaluator.
+
+A new expectation type is one module in this package: a subclass of `ExpectBase` with its
+fields, `check` (references), `evaluate` (does one finished run show the outcome? read through
+`sim.schema.effects.RunRecord`) and `examples` (fields with the verdict they must get on the
+example run); its class then goes into the `Expect` union in `__init__.py`.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from typing import Any, ClassVar
+
+from sim.loader import Key
+from sim.schema.base import Frozen, Month, Share
+from sim.schema.effects import RunRecord
+from sim.schema.refs import Refs
+
+
+class ExpectBase(Frozen):
+    """Fields and duties shared by every expectation type."""
+
+    by: Month
+    """Date at which the outcome is read."""
+    share: Share = 0.8
+    """Fraction of replicates that must show the outcome."""
+    description: str = ""
+    """The outcome in words (for reports)."""
+
+    examples: ClassVar[tuple[tuple[dict[str, Any], bool], ...]]
+    """(fields, verdict) pairs on the run of `sim.schema.examples.expectation_world()`: at least
+    one true and one false, so an evaluator that ignores the run fails."""
+
+    @classmethod
+    def type_name(cls) -> str:
+        """The `type` value that selects this class."""
+        return str(cls.model_fields["type"].annotation.__args__[0])  # type: ignore[union-attr]
+
+    def check(self, refs: Refs, path: Key) -> None:
+        """Record problems with what this expectation names (`by` must lie in the horizon)."""
+        refs.date(self.by, (*path, "by"))
+
+    @abstractmethod
+    def evaluate(self, run: RunRecord) -> bool:
+        """Whether one finished run shows the outcome."""
+
+    def window(self, run: RunRecord, throughout: bool) -> slice:
+        """Steps to read: every simulated step up to `by`, or the step of `by` alone."""
+        k = run.step_at(self.by)
+        return slice(1, k + 1) if throughout else slice(k, k + 1)

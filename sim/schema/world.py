@@ -1,0 +1,242 @@
+"""The world a scenario describes: sources, calendar, great powers, states and blocs."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from sim.calendar import UNIT_MONTHS, Calendar, month_index
+from sim.schema.base import (
+    MAX_GROWTH,
+    MAX_HORIZON_YEARS,
+    MAX_STAKE,
+    Amounts,
+    Engagement,
+    Factor,
+    Frozen,
+    Gdp,
+    GdpShare,
+    Money,
+    Month,
+    Months,
+    Share,
+    Tariff,
+    bounded,
+)
+
+# --------------------------------------------------------------------------- meta and time
+
+
+class Source(Frozen):
+    """A reference that values can cite by id."""
+
+    title: str
+    """What the source is (publication, dataset, or 'estimate: ...')."""
+    kind: Literal["article", "data", "literature", "estimate", "other"] = "other"
+    """`article` (the seed article), `data` (../shared/data), `literature`, `estimate`, `other`."""
+    url: str | None = None
+    """Where to find it, if public."""
+    note: str | None = None
+    """How a figure was taken or derived; for estimates, the reasoning."""
+
+
+class Meta(Frozen):
+    """Name, description and the list of sources values may cite."""
+
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=80)]
+    """Short identifier; results go to `results/<name>/`."""
+    description: str = ""
+    """What the scenario represents."""
+    sources: dict[str, Source] = {}
+    """Sources by id; a value cites one with `{value: ..., source: <id>}`."""
+
+
+class Time(Frozen):
+    """Calendar of the run: start, step length and horizon."""
+
+    start: Month
+    """First simulated period, `YYYY-MM`."""
+    unit: Literal["month", "quarter", "year"] = "month"
+    """Length of one step."""
+    end: Month | None = None
+    """Last month of the horizon (inclusive). Give `end` or `steps`, not both. The horizon is at
+    most 200 years."""
+    steps: Annotated[int, Field(gt=0, le=100_000, strict=True)] | None = None
+    """Number of steps (alternative to `end`; at most 100000, and 200 years)."""
+    seed: Annotated[int, Field(ge=0, strict=True)] = 0
+    """Default root seed; `--seed` overrides it."""
+
+    @model_validator(mode="after")
+    def _horizon(self) -> Time:
+        if (self.end is None) == (self.steps is None):
+            raise ValueError("give exactly one of `end` or `steps`")
+        if self.end is not None and month_index(self.end) < month_index(self.start):
+            raise ValueError(f"end {self.end} is before start {self.start}")
+        years = self.calendar().steps * UNIT_MONTHS[self.unit] / 12
+        if years > MAX_HORIZON_YEARS:
+            raise ValueError(
+                f"the horizon is {years:g} years; at most {MAX_HORIZON_YEARS} are allowed "
+                "(compound growth over longer horizons can overflow)"
+            )
+        return self
+
+    def calendar(self) -> Calendar:
+        """The step grid this section defines."""
+        unit = UNIT_MONTHS[self.unit]
+        start = month_index(self.start)
+        if self.steps is not None:
+            return Calendar(start, unit, self.steps)
+        assert self.end is not None
+        steps = (month_index(self.end) - start) // unit + 1
+        return Calendar(start, unit, steps)
+
+
+BLOC_STATUS = {"none": 0, "partner": 1, "member": 2}
+"""A state's status in a bloc as recorded in results (`bloc.<CODE>` variables)."""
+
+# --------------------------------------------------------------------------- powers and states
+
+
+class Demand(Frozen):
+    """What a threat demands: change a named domestic policy, or leave a bloc."""
+
+    policy: str | None = None
+    """Name of the target's domestic policy the sender wants changed."""
+    active: bool = False
+    """The setting the sender demands for `policy` (false = drop it)."""
+    leave_bloc: str | None = None
+    """Bloc the sender demands the target leave (alternative to `policy`)."""
+
+    @model_validator(mode="after")
+    def _one(self) -> Demand:
+        if (self.policy is None) == (self.leave_bloc is None):
+            raise ValueError("a demand names exactly one of `policy` or `leave_bloc`")
+        return self
+
+
+class Stakes(Frozen):
+    """What a threat puts at risk: a tariff rate on exports to the sender, or a non-tariff stake."""
+
+    tariff: Tariff | None = None
+    """Ad-valorem tariff threatened on the target's exports to the sender (1.0 = 100%; at most
+    10)."""
+    stake: Annotated[float, bounded(0.0, MAX_STAKE)] | None = None
+    """Non-tariff stake (security, aid, canal, sanctions) as a share of the target's GDP (at most
+    0.9)."""
+    credibility: Share | None = None
+    """Probability the sender carries out the threat if defied (default `threats.credibility`)."""
+
+    @model_validator(mode="after")
+    def _one(self) -> Stakes:
+        if (self.tariff is None) == (self.stake is None):
+            raise ValueError("give exactly one of `tariff` (a rate) or `stake` (share of GDP)")
+        return self
+
+
+class StandingPolicy(Stakes):
+    """A power's standing threat: any state in scope that violates `demand` gets threatened."""
+
+    description: str = ""
+    """What the policy is, in words."""
+    demand: Demand
+    """What in-scope states must do (or stop doing)."""
+    scope_bloc: str | None = None
+    """Only members and partners of this bloc are in scope."""
+    scope_states: list[str] | None = None
+    """Only these states are in scope (combined with `scope_bloc` if both are given)."""
+    start: Month | None = None
+    """First month the policy is in force (default: the scenario start)."""
+    end: Month | None = None
+    """Last month the policy is in force (default: the horizon)."""
+    deadline_months: Annotated[int, Field(ge=0, le=120, strict=True)] = 1
+    """Months the target has to comply before the sender decides to impose or back down (at most
+    120)."""
+    vigilance: Share = 1.0
+    """Probability per step that the sender notices a violation and issues the threat."""
+    cooldown_months: Months | None = None
+    """Months before the same state is threatened again (default `threats.cooldown_months`; at
+    most 2400)."""
+
+
+class Power(Frozen):
+    """A great power: economy, capital budgets for the modelled states, engagement, policies."""
+
+    name: str
+    """Display name."""
+    gdp: Gdp
+    """GDP in US$ (1e6 to 1e16)."""
+    fdi_budget: Money = 0.0
+    """Direct investment per year allocated across the modelled states, US$ (at most 1e16)."""
+    loan_budget: Money = 0.0
+    """New official lending per year across the modelled states, US$ (at most 1e16)."""
+    engagement: Engagement = 1.0
+    """Baseline diplomatic engagement with every state (relative units, 0.001 to 1000; visits
+    add pulses)."""
+    import_growth: Annotated[float, bounded(-MAX_GROWTH, MAX_GROWTH)] = 0.0
+    """Annual growth of the power's imports from the modelled states (trade trend; -0.5 to
+    0.5)."""
+    policies: dict[str, StandingPolicy] = {}
+    """Standing threats by name."""
+
+
+class StatePolicy(Frozen):
+    """A named domestic policy a threat can target."""
+
+    active: bool = True
+    """Whether the policy is in force at the start."""
+    salience: GdpShare = 0.0
+    """Value the government places on its current setting, as a share of GDP (cost of yielding;
+    at most 100)."""
+    description: str = ""
+    """What the policy is."""
+
+
+class State(Frozen):
+    """A state: economy, ties to each power, domestic policies, sensitivity, neighbours."""
+
+    name: str
+    """Display name."""
+    gdp: Gdp
+    """GDP in US$ (1e6 to 1e16)."""
+    exports: Amounts = {}
+    """Goods exports to each power per year, US$ (null = not known; the tie is then ignored).
+    Every amount is 0, or 1 to 1e16."""
+    imports: Amounts = {}
+    """Goods imports from each power per year, US$ (null = not known; 0, or 1 to 1e16)."""
+    debt: Amounts = {}
+    """Debt owed to each power (official lending), US$ (null = not known; 0, or 1 to 1e16)."""
+    fdi: Amounts = {}
+    """Stock of direct investment from each power, US$ (null = not known; 0, or 1 to 1e16)."""
+    policies: dict[str, StatePolicy] = {}
+    """Named domestic policies that threats may target."""
+    bloc_salience: dict[str, GdpShare] = {}
+    """Value placed on membership of each bloc, share of GDP (cost of leaving under pressure; at
+    most 100); default `rules.threats.bloc_salience`."""
+    sovereignty: Factor = 1.0
+    """Sensitivity to coercion: multiplies the cost of yielding to a demand (at most 1000)."""
+    sphere: str | None = None
+    """Power whose traditional sphere of influence the state is in (a standing tie), if any."""
+    alignment: dict[str, Share] | None = None
+    """Initial affinity to each power in [0, 1]; default derived from the state's ties."""
+    neighbours: list[str] = []
+    """States whose alignment pulls on this one (peer influence); ties are made symmetric."""
+    region: str | None = None
+    """Free-text grouping used in plots and synthetic worlds."""
+
+
+class Bloc(Frozen):
+    """A bloc: leader, accession rule, members and partners (states or powers)."""
+
+    name: str
+    """Display name."""
+    leader: str
+    """Power whose influence membership carries (BRI: CHN)."""
+    accession: Literal["open", "invitation"] = "open"
+    """`open`: states join when it pays; `invitation`: only after an `invite` event."""
+    members: list[str] = []
+    """Full members at the start (state or power codes)."""
+    partners: list[str] = []
+    """Partners (half-weight ties) at the start."""
+    description: str = ""
+    """What the bloc is."""

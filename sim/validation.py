@@ -1,0 +1,211 @@
+"""Loading a scenario: files, `extends`, `--set`, the schema, then references between sections.
+
+Every problem is reported at once, each at the line where it was written. Each event and
+expectation type checks its own references (`check`); this module checks the world's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from sim.errors import Problem, ScenarioError
+from sim.loader import Key, Tree, apply_override, dotted, load_tree, unwrap_sources
+from sim.problems import pydantic_problems, real_path
+from sim.schema.refs import Refs, unknown
+from sim.schema.scenario import Scenario
+
+
+class LoadedScenario:
+    """A validated scenario plus what it was made from: files, overrides, sources, positions."""
+
+    def __init__(self, scenario: Scenario, tree: Tree, sources: dict[Key, str]) -> None:
+        self.scenario = scenario
+        self.tree = tree
+        self.sources = sources
+
+    @property
+    def files(self) -> list[str]:
+        """The file loaded first, then the files it extends."""
+        return self.tree.files
+
+    @property
+    def overrides(self) -> list[dict[str, Any]]:
+        """Applied `--set` overrides: path, old, new."""
+        return self.tree.overrides
+
+
+def builtin_scenarios_dir() -> Path:
+    """Folder of the scenarios shipped inside the package."""
+    return Path(__file__).parent / "scenarios"
+
+
+def resolve_scenario_path(name: str | Path) -> Path:
+    """A path as given, or the name of a built-in scenario (`latam_2025`)."""
+    path = Path(name)
+    if path.exists():
+        return path
+    for candidate in (
+        builtin_scenarios_dir() / path.name,
+        builtin_scenarios_dir() / f"{path.name}.yaml",
+    ):
+        if candidate.is_file() and len(path.parts) == 1:
+            return candidate
+    return path
+
+
+def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> LoadedScenario:
+    """Load, merge (`extends`), override (`--set`), validate and cross-check a scenario file."""
+    tree = load_tree(resolve_scenario_path(path))
+    for assignment in overrides:
+        apply_override(tree, assignment, schema_default)
+    return validate_tree(tree)
+
+
+def schema_default(path: Key) -> tuple[bool, Any]:
+    """The value the schema uses at `path` when a file leaves it out: (found, value as JSON).
+
+    Walks the models' fields; a key of a mapping (`states.BOL`) has no default, so found is
+    false there and below.
+    """
+    model: Any = Scenario
+    for i, part in enumerate(path):
+        fields = getattr(model, "model_fields", None)
+        if fields is None or not isinstance(part, str) or part not in fields:
+            return False, None
+        info = fields[part]
+        if i == len(path) - 1:
+            if info.is_required():
+                return False, None
+            value = info.get_default(call_default_factory=True)
+            dumped = value.model_dump(mode="json") if isinstance(value, BaseModel) else value
+            return True, dumped
+        model = info.annotation if isinstance(info.annotation, type) else None
+    return False, None
+
+
+def scenario_from_dict(data: dict[str, Any], name: str = "<dict>") -> LoadedScenario:
+    """Validate a scenario given as plain Python data (for tests, notebooks, synthetic worlds)."""
+    return validate_tree(Tree(data=data, files=[name]))
+
+
+def validate_tree(tree: Tree) -> LoadedScenario:
+    """Validate a merged tree against the schema and the cross-references; all errors at once."""
+    plain, sources = unwrap_sources(tree)
+    try:
+        scenario = Scenario.model_validate(plain)
+    except ValidationError as exc:
+        problems = pydantic_problems(exc, tree, plain)
+        raise ScenarioError(problems + _references_despite(exc, tree, plain, sources)) from None
+    problems = cross_check(scenario, tree, sources)
+    if problems:
+        raise ScenarioError(problems)
+    return LoadedScenario(scenario, tree, sources)
+
+
+def _references_despite(
+    exc: ValidationError, tree: Tree, plain: dict[str, Any], sources: dict[Key, str]
+) -> list[Problem]:
+    """Cross-reference problems elsewhere in a file whose schema errors are all in events or
+    expectations: nothing refers to those entries, so they can be set aside and the rest checked.
+    """
+    broken: set[tuple[str, str]] = set()
+    for err in exc.errors(include_url=False):
+        path = real_path(plain, err["loc"])
+        if len(path) < 2 or path[0] not in ("events", "expect"):
+            return []  # a broken state, power or bloc would make every reference check noisy
+        broken.add((str(path[0]), str(path[1])))
+    rest = {k: (dict(v) if k in ("events", "expect") else v) for k, v in plain.items()}
+    for section, key in broken:
+        rest[section].pop(key, None)
+    try:
+        scenario = Scenario.model_validate(rest)
+    except ValidationError:
+        return []
+    kept = {k: v for k, v in sources.items() if not (len(k) > 1 and (k[0], k[1]) in broken)}
+    return cross_check(scenario, tree, kept)
+
+
+def cross_check(s: Scenario, tree: Tree, sources: dict[Key, str]) -> list[Problem]:
+    """References between sections, dates inside the horizon, sources that exist."""
+    refs = Refs(
+        tree=tree,
+        calendar=s.time.calendar(),
+        powers=set(s.powers),
+        states=set(s.states),
+        blocs=set(s.blocs),
+        policies={code: set(st.policies) for code, st in s.states.items()},
+    )
+    _check_states(s, refs)
+    _check_blocs(s, refs)
+    _check_rules(s, refs)
+    _check_policies(s, refs)
+    for eid, ev in s.events.items():
+        ev.check(refs, ("events", eid))
+    for xid, ex in s.expect.items():
+        ex.check(refs, ("expect", xid))
+    _check_sources(s, refs, sources)
+    return refs.problems
+
+
+def _check_states(s: Scenario, refs: Refs) -> None:
+    for code in sorted(refs.powers & refs.states):
+        refs.bad(("states", code), f"{code!r} is both a power and a state")
+    for code, st in s.states.items():
+        for section in ("exports", "imports", "debt", "fdi"):
+            for p in getattr(st, section):
+                refs.power(p, ("states", code, section, p))
+        for b in st.bloc_salience:
+            refs.bloc(b, ("states", code, "bloc_salience", b))
+        for p in st.alignment or {}:
+            refs.power(p, ("states", code, "alignment", p))
+        refs.power(st.sphere, ("states", code, "sphere"))
+        for i, n in enumerate(st.neighbours):
+            refs.state(n, ("states", code, "neighbours", i))
+            if n == code:
+                refs.bad(("states", code, "neighbours", i), "a state cannot be its own neighbour")
+
+
+def _check_blocs(s: Scenario, refs: Refs) -> None:
+    actors = refs.powers | refs.states
+    for b, bloc in s.blocs.items():
+        refs.power(bloc.leader, ("blocs", b, "leader"))
+        seen: set[str] = set()
+        for role in ("members", "partners"):
+            for i, m in enumerate(getattr(bloc, role)):
+                refs.need("state or power", m, actors, ("blocs", b, role, i))
+                if m in seen:
+                    refs.bad(("blocs", b, role, i), f"{m!r} is listed twice in bloc {b}")
+                seen.add(m)
+
+
+def _check_rules(s: Scenario, refs: Refs) -> None:
+    tp = s.rules.alignment.tilt_powers
+    for i, p in enumerate(tp):
+        refs.power(p, ("rules", "alignment", "tilt_powers", i))
+    if tp[0] == tp[1]:
+        refs.bad(("rules", "alignment", "tilt_powers"), "the two tilt powers must differ")
+
+
+def _check_policies(s: Scenario, refs: Refs) -> None:
+    for pcode, power in s.powers.items():
+        for name, pol in power.policies.items():
+            base: Key = ("powers", pcode, "policies", name)
+            refs.bloc(pol.scope_bloc, (*base, "scope_bloc"))
+            for i, st_code in enumerate(pol.scope_states or []):
+                refs.state(st_code, (*base, "scope_states", i))
+            refs.bloc(pol.demand.leave_bloc, (*base, "demand", "leave_bloc"))
+            refs.date(pol.start, (*base, "start"))
+            refs.date(pol.end, (*base, "end"))
+
+
+def _check_sources(s: Scenario, refs: Refs, sources: dict[Key, str]) -> None:
+    for path, src in sorted(sources.items(), key=lambda kv: dotted(kv[0])):
+        if src not in s.meta.sources:
+            if s.meta.sources:
+                refs.bad(path, unknown("source", src, s.meta.sources))
+            else:
+                refs.bad(path, f"cites source {src!r}, but meta.sources is empty")
