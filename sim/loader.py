@@ -95,35 +95,45 @@ def dotted(path: Key) -> str:
 # --------------------------------------------------------------------------- YAML -> plain data
 
 
+def _bool(text: str) -> bool:
+    if text.lower() not in ("true", "false"):
+        raise ValueError("a boolean (true or false)")
+    return text.lower() == "true"
+
+
+def _int(text: str) -> int:
+    t = text.replace("_", "")
+    base = {"0x": 16, "0o": 8, "0b": 2}.get(t.lstrip("+-")[:2].lower(), 10)
+    if base != 10:  # `0o17`, `-0x1F`, `0b101`: drop the prefix, keep the sign
+        t = t[: len(t) - len(t.lstrip("+-"))] + t.lstrip("+-")[2:]
+    try:
+        return int(t, base)
+    except ValueError:
+        raise ValueError("an integer") from None
+
+
+_SPECIAL_FLOATS = {".nan": math.nan, ".inf": math.inf, "+.inf": math.inf, "-.inf": -math.inf}
+
+
+def _float(text: str) -> float:
+    t = text.replace("_", "").lower()
+    if t in _SPECIAL_FLOATS:
+        return _SPECIAL_FLOATS[t]
+    try:
+        return float(t)
+    except ValueError:
+        raise ValueError("a number") from None
+
+
+_READERS = {_STD + "bool": _bool, _STD + "int": _int, _STD + "float": _float}
+
+
 def _scalar(node: ScalarNode) -> Any:
     tag, text = node.tag, node.value
     if tag == _STD + "null":
         return None
-    if tag == _STD + "bool":
-        if text.lower() not in ("true", "false"):
-            raise ValueError("a boolean (true or false)")
-        return text.lower() == "true"
-    if tag == _STD + "int":
-        t = text.replace("_", "")
-        base = {"0x": 16, "0o": 8, "0b": 2}.get(t.lstrip("+-")[:2].lower(), 10)
-        if base != 10:  # `0o17`, `-0x1F`, `0b101`: drop the prefix, keep the sign
-            t = t[: len(t) - len(t.lstrip("+-"))] + t.lstrip("+-")[2:]
-        try:
-            return int(t, base)
-        except ValueError:
-            raise ValueError("an integer") from None
-    if tag == _STD + "float":
-        t = text.replace("_", "").lower()
-        if t in (".nan",):
-            return math.nan
-        if t in (".inf", "+.inf"):
-            return math.inf
-        if t == "-.inf":
-            return -math.inf
-        try:
-            return float(t)
-        except ValueError:
-            raise ValueError("a number") from None
+    if tag in _READERS:
+        return _READERS[tag](text)
     if node.style == ">":
         # ruamel's round-trip scanner marks each fold of a folded scalar with a BEL character
         # (to restore the layout on output); YAML itself cannot contain one, so drop them all.
@@ -155,13 +165,7 @@ class _Converter:
         if len(path) > MAX_DEPTH:
             self.fail(node, (), f"values are nested more than {MAX_DEPTH} levels deep")
             raise _TooBig
-        if getattr(node, "anchor", None):
-            self.fail(node, path, "YAML anchors and aliases are not supported; use `extends`")
-            return None
-        if node.tag not in _ALLOWED_TAGS:
-            tag = str(node.tag)
-            tag = "!!" + tag.removeprefix(_STD) if tag.startswith(_STD) else tag
-            self.fail(node, path, f"tag {tag} is not allowed (nothing in a scenario runs)")
+        if not self.allowed(node, path):
             return None
         if isinstance(node, ScalarNode):
             try:
@@ -172,27 +176,50 @@ class _Converter:
         if isinstance(node, SequenceNode):
             return [self.convert(item, (*path, i)) for i, item in enumerate(node.value)]
         if isinstance(node, MappingNode):
-            out: dict[str, Any] = {}
-            for knode, vnode in node.value:
-                if not isinstance(knode, ScalarNode) or knode.tag not in _ALLOWED_TAGS:
-                    self.fail(knode, path, "mapping keys must be plain scalars")
-                    continue
-                key = str(knode.value)  # as written: `true:` stays "true", `0x1F:` "0x1F"
-                if knode.tag == _STD + "merge":  # a plain `<<`; a quoted one is a string
-                    self.fail(knode, path, "merge keys (<<) are not supported; use `extends`")
-                    continue
-                if key in out:
-                    first = self.positions.get((*path, key))
-                    where = f" (first at line {first.line})" if first else ""
-                    self.fail(knode, (*path, key), f"duplicate key {key!r}{where}")
-                    continue
-                out[key] = self.convert(vnode, (*path, key))
-                if vnode.start_mark.line != knode.start_mark.line:
-                    # a block value (`PAN:` then indented fields): point at the key's line
-                    self.positions[(*path, key)] = self.pos(knode)
-            return out
+            return self.mapping(node, path)
         self.fail(node, path, "unsupported YAML node")
         return None
+
+    def allowed(self, node: Node, path: Key) -> bool:
+        """Refuse anchors, aliases and tags outside the core schema (nothing in a file runs)."""
+        if getattr(node, "anchor", None):
+            self.fail(node, path, "YAML anchors and aliases are not supported; use `extends`")
+            return False
+        if node.tag not in _ALLOWED_TAGS:
+            tag = str(node.tag)
+            tag = "!!" + tag.removeprefix(_STD) if tag.startswith(_STD) else tag
+            self.fail(node, path, f"tag {tag} is not allowed (nothing in a scenario runs)")
+            return False
+        return True
+
+    def mapping(self, node: MappingNode, path: Key) -> dict[str, Any]:
+        """A mapping with plain scalar keys, each once; no merge keys."""
+        out: dict[str, Any] = {}
+        for knode, vnode in node.value:
+            key = self.key(knode, path, out)
+            if key is None:
+                continue
+            out[key] = self.convert(vnode, (*path, key))
+            if vnode.start_mark.line != knode.start_mark.line:
+                # a block value (`PAN:` then indented fields): point at the key's line
+                self.positions[(*path, key)] = self.pos(knode)
+        return out
+
+    def key(self, knode: Node, path: Key, seen: dict[str, Any]) -> str | None:
+        """The key as written (`true:` stays "true"), or None (and a problem) if refused."""
+        if not isinstance(knode, ScalarNode) or knode.tag not in _ALLOWED_TAGS:
+            self.fail(knode, path, "mapping keys must be plain scalars")
+            return None
+        key = str(knode.value)
+        if knode.tag == _STD + "merge":  # a plain `<<`; a quoted one is a string
+            self.fail(knode, path, "merge keys (<<) are not supported; use `extends`")
+            return None
+        if key in seen:
+            first = self.positions.get((*path, key))
+            where = f" (first at line {first.line})" if first else ""
+            self.fail(knode, (*path, key), f"duplicate key {key!r}{where}")
+            return None
+        return key
 
 
 class _TooBig(Exception):

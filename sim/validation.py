@@ -138,6 +138,7 @@ def cross_check(s: Scenario, tree: Tree, sources: dict[Key, str]) -> list[Proble
         states=set(s.states),
         blocs=set(s.blocs),
         policies={code: set(st.policies) for code, st in s.states.items()},
+        sources=set(s.meta.sources),
     )
     _check_states(s, refs)
     _check_blocs(s, refs)

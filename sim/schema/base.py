@@ -124,6 +124,8 @@ GdpShare = Annotated[float, bounded(0.0, MAX_GDP_SHARE)]
 Factor = Annotated[float, bounded(0.0, MAX_FACTOR)]
 Sharpness = Annotated[float, Field(gt=0.0, le=MAX_FACTOR, allow_inf_nan=False, strict=True)]
 Tariff = Annotated[float, bounded(0.0, MAX_TARIFF)]
+Multiplier = Annotated[float, Field(gt=0.0, le=MAX_FACTOR, allow_inf_nan=False, strict=True)]
+"""A positive factor that scales a quantity (at most MAX_FACTOR)."""
 Elasticity = Annotated[float, bounded(0.0, MAX_ELASTICITY)]
 Engagement = Annotated[float, bounded(MIN_ENGAGEMENT, MAX_ENGAGEMENT)]
 Months = Annotated[int, Field(ge=0, le=MAX_MONTHS, strict=True)]

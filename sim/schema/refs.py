@@ -35,6 +35,8 @@ class Refs:
     blocs: set[str]
     policies: dict[str, set[str]]
     """Each state's named domestic policies."""
+    sources: set[str] = field(default_factory=set)
+    """Ids of `meta.sources`."""
     problems: list[Problem] = field(default_factory=list)
 
     def bad(self, path: Key, message: str) -> None:
@@ -58,6 +60,10 @@ class Refs:
     def bloc(self, name: str | None, path: Key) -> None:
         """`name` must be a bloc."""
         self.need("bloc", name, self.blocs, path)
+
+    def source(self, name: str | None, path: Key) -> None:
+        """`name` must be an id of `meta.sources`."""
+        self.need("source", name, self.sources, path)
 
     def policy(self, state: str, name: str | None, path: Key) -> None:
         """`name` must be one of `state`'s policies (skipped if the state itself is unknown)."""
