@@ -10,11 +10,11 @@ from typing import Any
 
 import numpy as np
 import pytest
+from helpers import imported_modules
 
 import sim.schema
 import sim.schema.events as events_pkg
 import sim.schema.expectations as expect_pkg
-from helpers import imported_modules
 from sim.reference import scenario_reference, sections
 from sim.runner import Replicate, RunView, run_once
 from sim.schema.events import EventBase, event_types
