@@ -18,6 +18,9 @@ EXAMPLE_WORLD: dict[str, Any] = {
     "meta": {
         "name": "example_world",
         "description": "made-up figures for the registered types' examples",
+        "sources": {
+            "example": {"title": "made-up figures for the examples", "kind": "estimate"},
+        },
     },
     "time": {"start": "2025-01", "end": "2026-12", "seed": EXAMPLE_SEED},
     "powers": {
