@@ -23,6 +23,7 @@ from sim.schema.events.rule_change import RuleChangeEvent
 from sim.schema.events.tariff import TariffEvent
 from sim.schema.events.tariff_lift import TariffLiftEvent
 from sim.schema.events.threat import ThreatEvent
+from sim.schema.events.trade_shock import TradeShockEvent
 
 Event = Annotated[
     ThreatEvent
@@ -35,7 +36,8 @@ Event = Annotated[
     | LeaveEvent
     | GovernmentChangeEvent
     | PolicyChangeEvent
-    | RuleChangeEvent,
+    | RuleChangeEvent
+    | TradeShockEvent,
     Field(discriminator="type"),
 ]
 
@@ -60,5 +62,6 @@ __all__ = [
     "TariffEvent",
     "TariffLiftEvent",
     "ThreatEvent",
+    "TradeShockEvent",
     "event_types",
 ]
