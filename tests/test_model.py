@@ -98,7 +98,9 @@ def _defiant(mini_dict: dict[str, Any], credibility: float) -> Scenario:
     return build(mini_dict)
 
 
-def test_defied_threat_carried_out_puts_tariff_in_force_and_cuts_exports(mini_dict) -> None:
+def test_defied_threat_carried_out_puts_tariff_in_force_and_cuts_exports(
+    mini_dict: dict[str, Any],
+) -> None:
     m = run_model(_defiant(mini_dict, 1.0))
     assert kinds(m, "defied") and kinds(m, "imposed")
     tariff = series(m, "MEX", "tariff.USA")

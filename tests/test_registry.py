@@ -28,6 +28,7 @@ SCHEMA_DIR = Path(sim.schema.__file__).parent
 
 def _subclasses(base: type) -> set[type]:
     out: set[type] = set()
+    sub: type
     for sub in base.__subclasses__():
         out |= {sub} | _subclasses(sub)
     return out

@@ -23,7 +23,8 @@ def final(r: RunResult, state: str, variable: str) -> pd.Series:
     ts = r.timeseries
     last = ts["step"].max()
     sel = ts[(ts["state"] == state) & (ts["variable"] == variable) & (ts["step"] == last)]
-    return sel.set_index("replicate")["value"]
+    values: pd.Series = sel.set_index("replicate")["value"]
+    return values
 
 
 def test_every_shipped_scenario_loads() -> None:
@@ -54,9 +55,9 @@ def test_baseline_uses_the_articles_numbers() -> None:
     assert s.states["BOL"].debt["CHN"] == 1.7e9
     assert s.states["BOL"].fdi == {"USA": 4.3e8, "CHN": 6.0e9}
     assert s.states["BRA"].exports["USA"] == 3.7e10
-    assert s.states["BRA"].exports["CHN"] - s.states["BRA"].exports["USA"] == pytest.approx(
-        6.73e10
-    )  # "nearly $70 billion more"
+    bra_china, bra_us = s.states["BRA"].exports["CHN"], s.states["BRA"].exports["USA"]
+    assert bra_china is not None and bra_us is not None
+    assert bra_china - bra_us == pytest.approx(6.73e10)  # "nearly $70 billion more"
     assert s.powers["USA"].policies["brics_dedollarisation"].tariff == 1.0
     assert "BOL" in [e.state for e in s.events.values() if e.type == "join"]
 
