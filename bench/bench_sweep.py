@@ -69,7 +69,7 @@ t0 = time.perf_counter()
 import mesa, numpy as np
 from sim.batch import BatchGeoModel
 creds = [float(x) for x in np.linspace(0.2, 1.0, {values})]
-res = mesa.batch_run(BatchGeoModel, {{"scenario": "latam_2025",
+res = mesa.batch_run(BatchGeoModel, {{"scenario_name": "latam_2025",
                                      "rules__threats__credibility": creds}},
                      rng=list(range({replicates})), max_steps=10_000,
                      number_processes={processes}, display_progress=False)

@@ -13,13 +13,14 @@ import hashlib
 import itertools
 import json
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
-from sim.errors import Problem, ScenarioError
+from sim.errors import GeosimError, Problem, ScenarioError
 from sim.loader import Tree, load_tree, parse_path, parse_value
 from sim.scenario import Frozen
 
@@ -225,6 +226,32 @@ def design_from_options(params: list[str], replicates: int, seed: int) -> Design
             raise ScenarioError([Problem(f"--param {option}", 0, 0, path, msg)])
         specs[path] = spec
     return Design(method="grid", parameters=specs, replicates=replicates, seed=seed)
+
+
+def sweep_design(
+    params: Sequence[str],
+    design_file: Path | None,
+    *,
+    replicates: int | None = None,
+    seed: int | None = None,
+    default_seed: int = 0,
+) -> Design:
+    """The design a sweep asks for: `--param` options (a grid) or a design file, not both.
+
+    `replicates` and `seed`, when given, replace the design file's; a `--param` grid has one
+    replicate and `default_seed` (the scenario's `time.seed`) unless they are given.
+    """
+    if design_file is not None and params:
+        raise GeosimError("give either --param options or --design, not both")
+    if design_file is not None:
+        design, _ = load_design(design_file)
+        given = {"replicates": replicates, "seed": seed}
+        return design.model_copy(update={k: v for k, v in given.items() if v is not None})
+    if params:
+        return design_from_options(
+            list(params), replicates or 1, default_seed if seed is None else seed
+        )
+    raise GeosimError("nothing to sweep: give --param PATH=a:b:n (repeatable) or --design")
 
 
 def load_design(path: Path) -> tuple[Design, Tree]:

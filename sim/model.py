@@ -44,9 +44,10 @@ from sim.ties import Ties
 class GeoModel(Membership, Ties):
     """States and great powers under a scenario's rules; one `step()` is one period."""
 
-    def __init__(self, scenario: Scenario, rng: int | None = None, *, collect: bool = True) -> None:
+    def __init__(self, spec: Scenario, rng: int | None = None, *, collect: bool = True) -> None:
+        # Not `scenario`: Mesa's SolaraViz reset passes its own `scenario=` to a model taking one.
         super().__init__(rng=rng)
-        self.spec = scenario
+        self.spec = scenario = spec
         self.collect = collect
         """Feed the Mesa DataCollector each step (sweeps, which record arrays, switch it off)."""
         self.rules: Rules = scenario.rules

@@ -20,7 +20,7 @@ import difflib
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -28,9 +28,7 @@ from numpy.typing import ArrayLike
 
 from sim.design import Design
 from sim.errors import ResultsError
-
-if TYPE_CHECKING:
-    from sim.sweep_folder import SweepFolder
+from sim.sweep_folder import SweepFolder
 
 __all__ = [
     "MORRIS_COLUMNS",
@@ -196,8 +194,6 @@ def analyse(
     Returns one row per (outcome, parameter). `attrs` holds `method`, `failed` (failed runs,
     left out of the point means), `runs`, `files` (the CSVs written) and `notes` (per outcome).
     """
-    from sim.sweep_folder import SweepFolder  # here, not at the top: it loads the model
-
     sf = folder if isinstance(folder, SweepFolder) else SweepFolder(Path(folder))
     design = sf.design()
     if design.method not in ("sobol", "morris"):

@@ -15,13 +15,15 @@ file, so the presence of `runs-A-B.parquet` means runs A..B are done. Killing a 
 moment loses at most the runs in flight; running the same command again skips finished runs.
 Results do not depend on the number of workers or the backend: each run's seed is derived from
 (root seed, design point values, replicate) and tables are sorted by run.
+
+This module plans a sweep and runs its chunks; `sim.sweep_folder` reads and writes the folder,
+`sim.sweep_backends` decides where the chunks run.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -37,12 +39,43 @@ from sim.design import Design, point_key, run_seed
 from sim.errors import GeosimError, Problem, ResultsError, ScenarioError
 from sim.loader import Tree, apply_override
 from sim.provenance import git_sha, package_versions
-from sim.results import atomic_write_text
 from sim.runner import outcome_names, run_once, run_outcomes, tilt_frame
 from sim.scenario import LoadedScenario, Scenario, validate_tree
-from sim.sweep_folder import SweepFolder, atomic_parquet
+from sim.sweep_backends import run_chunks
+from sim.sweep_folder import ChunkResult, SweepFolder, atomic_parquet
 
-TIMESERIES = {"none": (), "tilt": ("tilt",), "affinity": ("tilt", "affinity.USA", "affinity.CHN")}
+__all__ = [
+    "TIMESERIES_KINDS",
+    "Chunk",
+    "ChunkResult",
+    "Plan",
+    "Progress",
+    "SweepFailed",
+    "SweepFolder",
+    "SweepOutcome",
+    "Task",
+    "default_chunk_size",
+    "execute",
+    "open_folder",
+    "plan",
+    "run_chunk",
+    "scenario_with",
+    "timeseries_variables",
+]
+
+TIMESERIES_KINDS = ("tilt", "affinity", "none")
+"""What a sweep can keep of every run's time series (`--timeseries`)."""
+
+
+def timeseries_variables(kind: str, scenario: Scenario) -> tuple[str, ...]:
+    """Variables a sweep keeps for `kind`: `tilt`; `affinity` adds `affinity.<P>` per power."""
+    if kind == "none":
+        return ()
+    if kind == "tilt":
+        return ("tilt",)
+    if kind == "affinity":
+        return ("tilt", *(f"affinity.{p}" for p in scenario.powers))
+    raise GeosimError(f"--timeseries must be one of {', '.join(TIMESERIES_KINDS)}")
 
 
 class SweepFailed(GeosimError):
@@ -75,15 +108,7 @@ class Chunk:
         return f"{self.tasks[0].run:08d}-{self.tasks[-1].run:08d}"
 
 
-@dataclass
-class ChunkResult:
-    """What a worker sends back: run rows, time series rows, tracebacks of failures."""
-
-    name: str
-    runs: pd.DataFrame
-    timeseries: pd.DataFrame
-    errors: dict[int, str]
-    seconds: float
+# --------------------------------------------------------------------------- one chunk
 
 
 def run_chunk(chunk: Chunk) -> ChunkResult:
@@ -92,32 +117,53 @@ def run_chunk(chunk: Chunk) -> ChunkResult:
     rows: list[dict[str, Any]] = []
     frames: list[pd.DataFrame] = []
     errors: dict[int, str] = {}
-    scenarios: dict[int, Scenario | Exception] = {}
+    scenarios: dict[int, Scenario | ScenarioError] = {}
     for t in chunk.tasks:
-        row: dict[str, Any] = {
-            "run": t.run,
-            "point": t.point,
-            "replicate": t.replicate,
-            "seed": t.seed,
-            **chunk.values[t.point],
-        }
         if t.point not in scenarios:
-            try:
-                scenarios[t.point] = scenario_with(chunk.base, chunk.values[t.point])
-            except ScenarioError as exc:  # a cross-field rule the plan's checks could not see
-                scenarios[t.point] = exc
-        spec = scenarios[t.point]
-        try:
-            if isinstance(spec, Exception):
-                raise spec
-            rep = run_once(spec, t.seed, t.replicate, collect=False)  # sweeps keep no model.csv
-            row.update(status="ok", error="", **run_outcomes(rep, spec))
-            if chunk.variables:
-                frames.append(tilt_frame(rep, t.run, chunk.variables))
-        except Exception as exc:  # a run that raises is data, not a crash of the sweep
-            row.update(status="failed", error=f"{type(exc).__name__}: {exc}")
-            errors[t.run] = traceback.format_exc()
+            scenarios[t.point] = _point_scenario(chunk.base, chunk.values[t.point])
+        row, frame, trace = _run_task(chunk, t, scenarios[t.point])
         rows.append(row)
+        if frame is not None:
+            frames.append(frame)
+        if trace is not None:
+            errors[t.run] = trace
+    ts = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    runs = _runs_table(chunk, rows)
+    return ChunkResult(chunk.name, runs, ts, errors, time.perf_counter() - start)
+
+
+def _point_scenario(base: Scenario, values: dict[str, Any]) -> Scenario | ScenarioError:
+    try:
+        return scenario_with(base, values)
+    except ScenarioError as exc:  # a cross-field rule the plan's checks could not see
+        return exc
+
+
+def _run_task(
+    chunk: Chunk, t: Task, spec: Scenario | ScenarioError
+) -> tuple[dict[str, Any], pd.DataFrame | None, str | None]:
+    """One run's row (status, error, outcomes), its time series rows, its traceback if failed."""
+    row: dict[str, Any] = {
+        "run": t.run,
+        "point": t.point,
+        "replicate": t.replicate,
+        "seed": t.seed,
+        **chunk.values[t.point],
+    }
+    try:
+        if isinstance(spec, Exception):
+            raise spec
+        rep = run_once(spec, t.seed, t.replicate, collect=False)  # sweeps keep no model.csv
+        row.update(status="ok", error="", **run_outcomes(rep, spec))
+        frame = tilt_frame(rep, t.run, chunk.variables) if chunk.variables else None
+    except Exception as exc:  # a run that raises is data, not a crash of the sweep
+        row.update(status="failed", error=f"{type(exc).__name__}: {exc}")
+        return row, None, traceback.format_exc()
+    return row, frame, None
+
+
+def _runs_table(chunk: Chunk, rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """The chunk's run rows with fixed columns and dtypes, whatever runs it holds."""
     columns = [
         "run",
         "point",
@@ -131,7 +177,7 @@ def run_chunk(chunk: Chunk) -> ChunkResult:
     runs = pd.DataFrame(rows).reindex(columns=columns)
     # Fixed dtypes, so every chunk has the same schema whatever runs it holds (seeds use 64 bits).
     runs["seed"] = np.array([t.seed for t in chunk.tasks], dtype=np.uint64)
-    runs = runs.astype(
+    return runs.astype(
         {
             "run": "int64",
             "point": "int64",
@@ -141,8 +187,6 @@ def run_chunk(chunk: Chunk) -> ChunkResult:
             **dict.fromkeys(chunk.outcomes, "float64"),
         }
     )
-    ts = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    return ChunkResult(chunk.name, runs, ts, errors, time.perf_counter() - start)
 
 
 # --------------------------------------------------------------------------- planning
@@ -173,6 +217,14 @@ def scenario_with(base: Scenario, values: dict[str, Any]) -> Scenario:
     return validate_tree(tree).scenario
 
 
+def _probes(design: Design, name: str, points: list[dict[str, Any]]) -> list[Any]:
+    """Values of one parameter worth validating: a grid's distinct values, else min and max."""
+    values = [pt[name] for pt in points]
+    if design.method == "grid":
+        return [json.loads(v) for v in dict.fromkeys(json.dumps(v) for v in values)]
+    return [min(values), max(values)]
+
+
 def _check_values(base: Scenario, design: Design, points: list[dict[str, Any]]) -> None:
     """Check every parameter's values against the schema before anything runs.
 
@@ -184,13 +236,7 @@ def _check_values(base: Scenario, design: Design, points: list[dict[str, Any]]) 
     problems: list[Problem] = []
     seen: set[tuple[str, str]] = set()  # a typo in a path is reported once
     for name in design.parameters:
-        values = [pt[name] for pt in points]
-        if design.method == "grid":
-            probe = list(dict.fromkeys(json.dumps(v) for v in values))
-            candidates = [json.loads(v) for v in probe]
-        else:
-            candidates = [min(values), max(values)]
-        for value in candidates:
+        for value in _probes(design, name, points):
             try:
                 scenario_with(base, {name: value})
             except ScenarioError as exc:
@@ -209,8 +255,7 @@ def _check_values(base: Scenario, design: Design, points: list[dict[str, Any]]) 
 
 def plan(base: LoadedScenario, design: Design, timeseries: str = "tilt") -> Plan:
     """Expand the design and check its values against the schema (before anything runs)."""
-    if timeseries not in TIMESERIES:
-        raise GeosimError(f"--timeseries must be one of {', '.join(TIMESERIES)}")
+    variables = timeseries_variables(timeseries, base.scenario)
     points = design.points()
     _check_values(base.scenario, design, points)
     tasks = [
@@ -231,24 +276,10 @@ def plan(base: LoadedScenario, design: Design, timeseries: str = "tilt") -> Plan
         default=str,
     )
     fp = hashlib.sha256(text.encode()).hexdigest()
-    return Plan(base, design, points, tasks, TIMESERIES[timeseries], fp)
+    return Plan(base, design, points, tasks, variables, fp)
 
 
 # --------------------------------------------------------------------------- the folder
-
-
-def _write_chunk(folder: SweepFolder, result: ChunkResult) -> None:
-    # Retried runs can span a chunk whose name is taken (runs 0 and 3 of chunk 0-3 failed, the
-    # rest is kept): never overwrite it, or the runs it still holds would be lost.
-    name, k = result.name, 0
-    while (folder.chunks / f"runs-{name}.parquet").exists():
-        k += 1
-        name = f"{result.name}-{k}"
-    if not result.timeseries.empty:
-        atomic_parquet(result.timeseries, folder.chunks / f"ts-{name}.parquet")
-    for run, text in result.errors.items():
-        atomic_write_text(folder.path / "errors" / f"{run:08d}.txt", text)
-    atomic_parquet(result.runs, folder.chunks / f"runs-{name}.parquet")
 
 
 def _manifest(p: Plan, command: list[str]) -> dict[str, Any]:
@@ -280,12 +311,12 @@ def open_folder(p: Plan, root: Path, command: list[str]) -> SweepFolder:
         folder.tidy()
         return folder
     folder.chunks.mkdir(parents=True, exist_ok=True)
-    (folder.path / "errors").mkdir(exist_ok=True)
+    folder.errors.mkdir(exist_ok=True)
     pts = pd.DataFrame(
         [{"point": k, **pt, "point_key": point_key(pt)} for k, pt in enumerate(p.points)]
     )
     atomic_parquet(pts, folder.path / "points.parquet")
-    atomic_write_text(folder.path / "sweep.json", json.dumps(_manifest(p, command), indent=2))
+    folder.write_manifest(_manifest(p, command))
     return folder
 
 
@@ -333,6 +364,46 @@ def default_chunk_size(n_tasks: int, workers: int) -> int:
     return max(1, min(64, -(-n_tasks // max(1, workers * 4))))
 
 
+@dataclass
+class _Recorder:
+    """Stores each finished chunk, keeps the counts and reports them; stops on --fail-fast."""
+
+    folder: SweepFolder
+    state: Progress
+    progress: Callable[[Progress], None] | None
+    fail_fast: bool
+
+    def report(self) -> None:
+        if self.progress:
+            self.progress(self.state)
+
+    def __call__(self, result: ChunkResult) -> None:
+        self.folder.write_chunk(result)
+        self.state.done += len(result.runs)
+        failed = result.runs["status"] == "failed"
+        self.state.failed += int(failed.sum())
+        self.report()
+        if self.fail_fast and failed.any():
+            first = result.runs.loc[failed].iloc[0]
+            run = int(first["run"])
+            raise SweepFailed(
+                f"run {run} failed ({first['error']}); stopping (--fail-fast). "
+                f"Traceback: {self.folder.errors / f'{run:08d}.txt'}"
+            )
+
+
+def _finished_runs(folder: SweepFolder, retry_failed: bool) -> dict[int, str]:
+    """Runs on disk that stay done (failed ones too, unless retried): run id -> status."""
+    done = folder.done_runs()
+    if retry_failed and any(s == "failed" for s in done.values()):
+        folder.drop_failed()
+        done = folder.done_runs()
+    for f in folder.errors.glob("*.txt"):  # tracebacks of runs that will run again
+        if f.stem.isdigit() and done.get(int(f.stem)) != "failed":
+            f.unlink()
+    return done
+
+
 def execute(
     p: Plan,
     root: Path,
@@ -349,166 +420,19 @@ def execute(
     """Run the planned sweep (or what is left of it) and consolidate its tables."""
     t0 = time.perf_counter()
     folder = open_folder(p, root, command or [])
-    done = folder.done_runs()
-    if retry_failed and any(s == "failed" for s in done.values()):
-        _drop_failed(folder)
-        done = folder.done_runs()
-    for f in (folder.path / "errors").glob("*.txt"):  # tracebacks of runs that will run again
-        if f.stem.isdigit() and done.get(int(f.stem)) != "failed":
-            f.unlink()
+    done = _finished_runs(folder, retry_failed)
     todo = [t for t in p.tasks if t.run not in done]
-    state = Progress(
-        total=len(p.tasks),
-        done=len(done),
-        skipped=len(done),
-        failed=sum(s == "failed" for s in done.values()),
-    )
-    if progress:
-        progress(state)
-    size = chunk_size or default_chunk_size(len(todo), max(workers, dask_local or 1))
-    chunks = _chunks(p, todo, size)
-
-    def handle(result: ChunkResult) -> None:
-        _write_chunk(folder, result)
-        state.done += len(result.runs)
-        new_failures = int((result.runs["status"] == "failed").sum())
-        state.failed += new_failures
-        if progress:
-            progress(state)
-        if fail_fast and new_failures:
-            first = result.runs.loc[result.runs["status"] == "failed"].iloc[0]
-            raise SweepFailed(
-                f"run {int(first['run'])} failed ({first['error']}); stopping (--fail-fast). "
-                f"Traceback: {folder.path / 'errors' / f'{int(first["run"]):08d}.txt'}"
-            )
-
-    if not todo:
-        pass  # nothing left: start no pool or cluster, just consolidate
-    elif scheduler or dask_local:
-        _run_dask(chunks, handle, scheduler, dask_local)
-    elif workers <= 1:
-        for chunk in chunks:
-            handle(run_chunk(chunk))
-    else:
-        _run_local(chunks, handle, workers)
-    _consolidate(folder)
-    errors = sorted((folder.path / "errors").glob("*.txt"))
-    return SweepOutcome(
-        folder, len(p.tasks), len(todo), len(done), state.failed, time.perf_counter() - t0, errors
-    )
-
-
-def _bounded(chunks: Iterator[Chunk], submit: Callable[[Chunk], Any], limit: int) -> list[Any]:
-    """Submit up to `limit` chunks; the caller tops up as results arrive (memory stays flat)."""
-    out = []
-    for chunk in chunks:
-        out.append(submit(chunk))
-        if len(out) >= limit:
-            break
-    return out
-
-
-def _run_local(
-    chunks: Iterator[Chunk], handle: Callable[[ChunkResult], None], workers: int
-) -> None:
-    import multiprocessing as mp
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-
-    # forkserver: workers fork from a clean server process (no inherited threads or locks);
-    # chosen here, for this pool only, never as a global start method.
-    method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
-    ctx = mp.get_context(method)
-    if method == "forkserver":
-        # The server imports the model once; each worker then forks from it ready to run.
-        ctx.set_forkserver_preload(["sim.sweep"])
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        pending = set(_bounded(chunks, lambda c: pool.submit(run_chunk, c), workers * 2))
-        try:
-            while pending:
-                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in finished:
-                    handle(fut.result())
-                    nxt = next(chunks, None)
-                    if nxt is not None:
-                        pending.add(pool.submit(run_chunk, nxt))
-        except BaseException:
-            for fut in pending:
-                fut.cancel()
-            raise
-
-
-def _run_dask(
-    chunks: Iterator[Chunk],
-    handle: Callable[[ChunkResult], None],
-    scheduler: str | None,
-    local: int | None,
-) -> None:
-    try:
-        import distributed
-    except ImportError:
-        raise GeosimError(
-            "the Dask backend needs the optional extra: pip install -e '.[dask]'"
-        ) from None
-    # distributed ships no type hints; treat the module as untyped on purpose.
-    dask: Any = distributed
-    cluster = None
-    if scheduler:
-        client = dask.Client(scheduler, timeout="20s")
-    else:
-        cluster = dask.LocalCluster(
-            n_workers=local or 1,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
+    failed = sum(s == "failed" for s in done.values())
+    state = Progress(total=len(p.tasks), done=len(done), skipped=len(done), failed=failed)
+    record = _Recorder(folder, state, progress, fail_fast)
+    record.report()
+    if todo:  # with nothing left, start no pool or cluster: just consolidate
+        size = chunk_size or default_chunk_size(len(todo), max(workers, dask_local or 1))
+        chunks = _chunks(p, todo, size)
+        run_chunks(
+            chunks, run_chunk, record, workers=workers, scheduler=scheduler, dask_local=dask_local
         )
-        client = dask.Client(cluster)
-    try:
-        limit = max(2, 2 * len(client.nthreads()))
-        futures = _bounded(chunks, lambda c: client.submit(run_chunk, c, pure=False), limit)
-        queue = dask.as_completed(futures)
-        for fut in queue:
-            handle(fut.result())
-            fut.release()
-            nxt = next(chunks, None)
-            if nxt is not None:
-                queue.add(client.submit(run_chunk, nxt, pure=False))
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
-
-
-def _drop_failed(folder: SweepFolder) -> None:
-    """Rewrite chunk files without their failed rows, so those runs are done again."""
-    for f in sorted(folder.chunks.glob("runs-*.parquet")):
-        df = pd.read_parquet(f)
-        if (df["status"] == "failed").any():
-            atomic_parquet(df[df["status"] != "failed"], f)
-
-
-def _consolidate(folder: SweepFolder) -> None:
-    """Write runs.parquet (sorted) and mark the manifest complete."""
-    whole = folder.path / "runs.parquet"
-    if whole.exists():  # rebuilt from the chunks: a resumed or retried sweep may have changed
-        whole.unlink()
-    runs = folder.runs()
-    atomic_parquet(runs, whole)
-    m = folder.manifest()
-    m["status"] = "complete"
-    m["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
-    m["failed"] = int((runs["status"] == "failed").sum())
-    atomic_write_text(folder.path / "sweep.json", json.dumps(m, indent=2))
-
-
-def export_csv(folder: SweepFolder) -> list[Path]:
-    """Write runs.csv and timeseries.csv next to the Parquet tables."""
-    out = [folder.path / "runs.csv", folder.path / "timeseries.csv"]
-    runs = folder.runs()
-    tmp = out[0].with_name(".runs.csv.tmp")
-    runs.to_csv(tmp, index=False, lineterminator="\n")
-    os.replace(tmp, out[0])
-    tmp = out[1].with_name(".timeseries.csv.tmp")
-    folder.timeseries().to_csv(tmp, index=False, lineterminator="\n")
-    os.replace(tmp, out[1])
-    return out
+    folder.consolidate()
+    errors = sorted(folder.errors.glob("*.txt"))
+    seconds = time.perf_counter() - t0
+    return SweepOutcome(folder, len(p.tasks), len(todo), len(done), state.failed, seconds, errors)

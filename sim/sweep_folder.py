@@ -6,6 +6,7 @@ import json
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,18 @@ import pandas as pd
 
 from sim.design import Design
 from sim.errors import ResultsError
+from sim.results import atomic_write_text
+
+
+@dataclass
+class ChunkResult:
+    """What a worker sends back: run rows, time series rows, tracebacks of failures."""
+
+    name: str
+    runs: pd.DataFrame
+    timeseries: pd.DataFrame
+    errors: dict[int, str]
+    seconds: float
 
 
 @dataclass
@@ -26,6 +39,11 @@ class SweepFolder:
         """Folder of chunk files."""
         return self.path / "chunks"
 
+    @property
+    def errors(self) -> Path:
+        """Folder of the failed runs' tracebacks (`<run>.txt`)."""
+        return self.path / "errors"
+
     def manifest(self) -> dict[str, Any]:
         """The sweep manifest."""
         try:
@@ -35,6 +53,10 @@ class SweepFolder:
         except json.JSONDecodeError as exc:
             raise ResultsError(f"{self.path}/sweep.json: not valid JSON ({exc})") from None
         return data
+
+    def write_manifest(self, manifest: dict[str, Any]) -> None:
+        """Replace sweep.json (atomically)."""
+        atomic_write_text(self.path / "sweep.json", json.dumps(manifest, indent=2))
 
     def design(self) -> Design:
         """The design the sweep ran."""
@@ -50,13 +72,48 @@ class SweepFolder:
 
     def tidy(self) -> None:
         """Remove leftovers of an interrupted run: temporary files and orphan time series."""
-        for where in (self.path, self.chunks, self.path / "errors"):
+        for where in (self.path, self.chunks, self.errors):
             for tmp in where.glob(".*.tmp"):
                 tmp.unlink()
         runs = {f.name.removeprefix("runs-") for f in self.chunks.glob("runs-*.parquet")}
         for ts in self.chunks.glob("ts-*.parquet"):
             if ts.name.removeprefix("ts-") not in runs:
                 ts.unlink()
+
+    def write_chunk(self, result: ChunkResult) -> None:
+        """Store a finished chunk: time series and tracebacks first, its runs file last."""
+        # Retried runs can span a chunk whose name is taken (runs 0 and 3 of chunk 0-3 failed,
+        # the rest is kept): never overwrite it, or the runs it still holds would be lost.
+        name, k = result.name, 0
+        while (self.chunks / f"runs-{name}.parquet").exists():
+            k += 1
+            name = f"{result.name}-{k}"
+        if not result.timeseries.empty:
+            atomic_parquet(result.timeseries, self.chunks / f"ts-{name}.parquet")
+        for run, text in result.errors.items():
+            atomic_write_text(self.errors / f"{run:08d}.txt", text)
+        # the runs file says the chunk is done, so it lands after everything it vouches for
+        atomic_parquet(result.runs, self.chunks / f"runs-{name}.parquet")
+
+    def drop_failed(self) -> None:
+        """Rewrite chunk files without their failed rows, so those runs are done again."""
+        for f in sorted(self.chunks.glob("runs-*.parquet")):
+            df = pd.read_parquet(f)
+            if (df["status"] == "failed").any():
+                atomic_parquet(df[df["status"] != "failed"], f)
+
+    def consolidate(self) -> None:
+        """Write runs.parquet (sorted) and mark the manifest complete."""
+        whole = self.path / "runs.parquet"
+        if whole.exists():  # rebuilt from the chunks: a resumed or retried sweep may have changed
+            whole.unlink()
+        runs = self.runs()
+        atomic_parquet(runs, whole)
+        m = self.manifest()
+        m["status"] = "complete"
+        m["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
+        m["failed"] = int((runs["status"] == "failed").sum())
+        self.write_manifest(m)
 
     def runs(self) -> pd.DataFrame:
         """Every run row, sorted by run (from the consolidated file, else from the chunks)."""
@@ -89,6 +146,15 @@ class SweepFolder:
                 out[c] = out[c].astype(str)
         keys = [c for c in ("run", "step", "state", "variable") if c in out.columns]
         return out.sort_values(keys, kind="stable").reset_index(drop=True)
+
+    def export_csv(self) -> list[Path]:
+        """Write runs.csv and timeseries.csv next to the Parquet tables."""
+        out = [self.path / "runs.csv", self.path / "timeseries.csv"]
+        for path, table in zip(out, (self.runs(), self.timeseries()), strict=True):
+            tmp = path.with_name(f".{path.stem}.csv.tmp")
+            table.to_csv(tmp, index=False, lineterminator="\n")
+            os.replace(tmp, path)
+        return out
 
 
 def atomic_parquet(df: pd.DataFrame, path: Path) -> None:

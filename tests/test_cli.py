@@ -205,3 +205,15 @@ def test_schema_errors_in_events_do_not_hide_reference_errors(tmp_path: Path) ->
     assert any(":7:" in ln and "'thret'" in ln for ln in lines)
     assert any(":5:" in ln and "'PERU'" in ln for ln in lines)
     assert any(":8:" in ln and "'CHX'" in ln for ln in lines)
+
+
+def test_the_command_line_loads_no_model_before_a_command_runs() -> None:
+    # `geosim --help` and argument errors answer at once: commands import the library lazily
+    code = "import sys, sim.cli; print(' '.join(sys.modules))"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = set(proc.stdout.split())
+    assert not loaded & {"sim.model", "sim.runner", "sim.sweep", "mesa", "pandas", "matplotlib"}
+    assert set(main.commands) == {
+        "run", "check", "reproduce", "validate", "sources", "schema", "list", "plot", "sweep",
+        "sensitivity",
+    }  # fmt: skip

@@ -27,6 +27,7 @@ from sim.loader import parse_yaml_text
 from sim.results import DATA_FILES, sha256
 from sim.runner import run
 from sim.scenario import load_scenario, scenario_from_dict
+from sim.vocabulary import LogKind
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -303,14 +304,14 @@ def test_tariff_lift_ends_the_threat_and_stops_reconsideration(mini_dict: dict[s
     spec = scenario_from_dict(_lift_world(mini_dict)).scenario
     result = run(spec, seed=11, replicates=30)
     ev = result.events
-    imposed = set(ev.loc[(ev["kind"] == "imposed") & (ev["target"] == "MEX"), "replicate"])
+    imposed = set(ev.loc[(ev["kind"] == LogKind.IMPOSED) & (ev["target"] == "MEX"), "replicate"])
     assert len(imposed) >= 10  # enough replicates reach the interesting case
-    lifted = ev[ev["kind"] == "lifted"]
+    lifted = ev[ev["kind"] == LogKind.LIFTED]
     assert set(lifted["replicate"]) == imposed
     assert (lifted["actor"] == "USA").all() and (lifted["target"] == "MEX").all()
     assert all(json.loads(d)["origin"] == "border" for d in lifted["details"])
     # step 0 is the initial state; the threat comes at step 2, imposition at 3, the lift at 4
-    later = ev[(ev["step"] >= 4) & (ev["actor"] == "MEX") & (ev["kind"] == "complied")]
+    later = ev[(ev["step"] >= 4) & (ev["actor"] == "MEX") & (ev["kind"] == LogKind.COMPLIED)]
     assert later.empty, later
     ts = result.timeseries
     tariff = ts[(ts["state"] == "MEX") & (ts["variable"] == "tariff.USA") & (ts["step"] >= 4)]
@@ -332,6 +333,8 @@ def test_lifted_is_an_expectable_threat_outcome(mini_dict: dict[str, Any]) -> No
     spec = scenario_from_dict(data).scenario
     result = run(spec, seed=11, replicates=30)
     ev = result.events
-    imposed = ev.loc[(ev["kind"] == "imposed") & (ev["target"] == "MEX"), "replicate"].nunique()
+    imposed = ev.loc[
+        (ev["kind"] == LogKind.IMPOSED) & (ev["target"] == "MEX"), "replicate"
+    ].nunique()
     table = result.expectations().set_index("expectation")
     assert table.loc["lifted", "share"] == pytest.approx(imposed / 30)

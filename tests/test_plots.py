@@ -20,6 +20,7 @@ import sim
 import sim.plots
 import sim.results
 from sim.errors import ResultsError
+from sim.figures.callouts import spread
 from sim.plots import (
     Panel,
     choose_states,
@@ -222,7 +223,7 @@ def test_choose_states_prefers_named_then_movers() -> None:
 
 def test_end_labels_are_spread_apart() -> None:
     want = [10.0, 10.5, 11.0, 50.0, 200.0]
-    got = sim.plots._spread(want, gap=10.0, lo=5.0, hi=195.0)
+    got = spread(want, gap=10.0, lo=5.0, hi=195.0)
     assert all(b - a >= 10.0 - 1e-9 for a, b in itertools.pairwise(got))
     assert got[0] >= 5.0 and got[-1] <= 195.0
     assert got[3] == pytest.approx(50.0)

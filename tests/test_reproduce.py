@@ -79,7 +79,7 @@ def status_of(output: str, name: str) -> str:
     """The status word printed for data file `name`."""
     found = re.findall(rf"^(\S+) {re.escape(name)}\b", output, flags=re.MULTILINE)
     assert len(found) == 1, output
-    return found[0]
+    return str(found[0])
 
 
 # --------------------------------------------------------------------------- the folder's files
@@ -192,7 +192,7 @@ def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
     return change
 
 
-MALFORMED: dict[str, tuple[Callable[[Path], None], str]] = {
+MALFORMED: dict[str, tuple[Callable[[Path], object], str]] = {
     "not_json": (
         lambda f: (f / "manifest.json").write_text("{\n  'root_seed': 1\n}\n"),
         r"manifest\.json:2:3: .*JSON",

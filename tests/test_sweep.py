@@ -1,5 +1,5 @@
 """Sweeps: keyed seeds, identical tables on every backend, resume after a kill, failed runs,
-the sweep folder, CSV export, bounded memory, and `mesa.batch_run` on `BatchGeoModel`."""
+the sweep folder, CSV export, bounded memory, and the time series kept for every power."""
 
 from __future__ import annotations
 
@@ -11,24 +11,24 @@ import signal
 import subprocess
 import sys
 import time
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import mesa
 import pandas as pd
 import pytest
 from click.testing import CliRunner, Result
 from pandas.testing import assert_frame_equal
 
 import sim.sweep as sweep_mod
-from sim.batch import BatchGeoModel
+import sim.sweep_backends
 from sim.cli import main
+from sim.cli.sweeps import TIMESERIES_CHOICES
 from sim.design import Design, design_from_options, point_key, run_seed
 from sim.runner import run_once
-from sim.scenario import LoadedScenario, load_scenario
-from sim.sweep import Chunk, ChunkResult, SweepFolder, SweepOutcome, execute, plan
+from sim.scenario import LoadedScenario, scenario_from_dict
+from sim.sweep import TIMESERIES_KINDS, Chunk, SweepOutcome, execute, plan
+from sim.sweep_folder import ChunkResult, SweepFolder
 
 CRED = "rules.threats.credibility"
 SHARP = "rules.threats.sharpness"
@@ -184,7 +184,7 @@ def test_at_most_two_chunks_per_worker_are_in_flight(
     base: LoadedScenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     live, peak = 0, 0
-    real_chunks, real_write = sweep_mod._chunks, sweep_mod._write_chunk
+    real_chunks, real_write = sweep_mod._chunks, SweepFolder.write_chunk
 
     def counted(*args: Any) -> Iterator[Chunk]:
         nonlocal live, peak
@@ -199,7 +199,7 @@ def test_at_most_two_chunks_per_worker_are_in_flight(
         real_write(folder, result)
 
     monkeypatch.setattr(sweep_mod, "_chunks", counted)
-    monkeypatch.setattr(sweep_mod, "_write_chunk", written)
+    monkeypatch.setattr(SweepFolder, "write_chunk", written)
     params = [f"{CRED}=0.2,0.4,0.6,0.8"]
     out = sweep(base, params, tmp_path / "two", replicates=5, workers=2, chunk_size=1)
     assert (out.ran, out.failed, peak) == (20, 0, 4)  # 20 chunks, never more than 2 x 2 held
@@ -216,7 +216,7 @@ def test_at_most_two_chunks_per_worker_are_in_flight(
             yield k
             k += 1
 
-    assert sweep_mod._bounded(endless(), lambda c: c, 6) == list(range(6))
+    assert sim.sweep_backends.bounded(endless(), lambda c: c, 6) == list(range(6))
     assert len(drawn) == 6  # the rest of the chunks stay unmade until results come back
 
 
@@ -416,28 +416,31 @@ def test_csv_export_matches_the_parquet_tables(mini_file: Path, tmp_path: Path) 
     assert len(ts) == 6 * 25 * 4
 
 
-# --------------------------------------------------------------------------- mesa.batch_run
+# --------------------------------------------------------------------------- time series
 
 
-def test_mesa_batch_run_matches_run_once(mini_file: Path) -> None:
-    with warnings.catch_warnings():
-        for category in (DeprecationWarning, PendingDeprecationWarning, FutureWarning):
-            warnings.simplefilter("error", category)
-        rows = mesa.batch_run(
-            BatchGeoModel,
-            {"scenario": str(mini_file), "rules__threats__credibility": [0.3, 0.9]},
-            rng=[1, 2],
-            max_steps=100,
-            number_processes=1,
-            display_progress=False,
-        )
-    horizon = load_scenario(mini_file).scenario.time.calendar().steps
-    assert horizon == 24
-    combos = {(row["rules__threats__credibility"], row["rng"]) for row in rows}
-    assert combos == {(0.3, 1), (0.3, 2), (0.9, 1), (0.9, 2)} and len(rows) == 4
-    for row in rows:
-        assert row["Step"] == horizon  # stopped at the horizon, not at max_steps
-        cred = row["rules__threats__credibility"]
-        spec = load_scenario(mini_file, [f"{CRED}={cred}"]).scenario
-        rep = run_once(spec, seed=row["rng"])
-        assert row["mean_tilt"] == rep.model_vars["mean_tilt"][-1]
+def test_affinity_series_follow_the_scenario_powers(
+    mini_dict: dict[str, Any], tmp_path: Path
+) -> None:
+    mini_dict["powers"]["EUR"] = {"name": "European Union", "gdp": 1.9e13, "fdi_budget": 1e10}
+    mini_dict["states"]["BOL"]["exports"]["EUR"] = 5.0e8
+    base = scenario_from_dict(mini_dict, "three_powers.yaml")
+    design = design_from_options([f"{CRED}=0.3,0.8"], 2, 7)
+    out = execute(plan(base, design, timeseries="affinity"), tmp_path)
+    assert out.failed == 0
+    kept = ["tilt", "affinity.USA", "affinity.CHN", "affinity.EUR"]
+    assert out.folder.manifest()["timeseries"] == kept
+    ts = out.folder.timeseries()
+    assert sorted(ts["variable"].unique()) == sorted(kept)
+    assert ts.groupby("variable")["value"].count().to_dict() == dict.fromkeys(kept, 4 * 25 * 4)
+    # one series per power, not copies of one another
+    last = ts[(ts["step"] == 24) & (ts["run"] == 0) & (ts["state"] == "BOL")]
+    assert last.set_index("variable")["value"].drop("tilt").nunique() == 3
+    assert plan(base, design, timeseries="tilt").variables == ("tilt",)
+    assert plan(base, design, timeseries="none").variables == ()
+
+
+def test_timeseries_choices_of_the_command_are_the_library_s() -> None:
+    assert TIMESERIES_CHOICES == TIMESERIES_KINDS
+    r = CliRunner().invoke(main, ["sweep", "--help"])
+    assert "affinity.<P>" in r.output and "everypowerofthescenario" in flat(r.output)

@@ -1,0 +1,155 @@
+"""What every command shares: consoles, exit codes, error handling, options, progress bars."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, NoReturn, Protocol
+
+import click
+from rich.console import Console
+from rich.markup import escape
+
+from sim.errors import GeosimError, ScenarioError
+
+if TYPE_CHECKING:
+    from sim.scenario import LoadedScenario
+
+err = Console(stderr=True, highlight=False, emoji=False)
+out = Console(highlight=False, emoji=False)
+
+EXIT_FAILED, EXIT_INPUT, EXIT_INTERNAL = 1, 2, 3
+EXIT_INTERRUPTED = 130
+"""128 + SIGINT, what shells report for a process stopped with Ctrl-C."""
+DEFAULT_SCENARIO = "latam_2025"
+
+scenario_arg = click.argument("scenario", required=False, default=DEFAULT_SCENARIO)
+set_opt = click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="PATH=VALUE",
+    help="Override a scenario value, e.g. rules.threats.credibility=0.5 (repeatable).",
+)
+seed_opt = click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Root seed (default: the scenario's time.seed).",
+)
+
+
+def print_problems(exc: ScenarioError) -> None:
+    """One `error:` line per problem (file:line:column: path: message)."""
+    for p in exc.problems:
+        err.print(f"[red]error[/red]: {escape(str(p))}", soft_wrap=True)
+
+
+def fail_input(exc: GeosimError) -> NoReturn:
+    """Report a library error (every problem of a scenario) and exit with its status."""
+    if isinstance(exc, ScenarioError):
+        n = len(exc.problems)
+        print_problems(exc)
+        err.print(f"{n} problem{'s' if n != 1 else ''} found; nothing was run.")
+    else:
+        err.print(f"[red]error[/red]: {escape(str(exc))}", soft_wrap=True)
+    sys.exit(exc.exit_code)
+
+
+@contextmanager
+def handle_errors(ctx: click.Context) -> Iterator[None]:
+    """Turn library errors into messages and exit codes (tracebacks only with --debug)."""
+    debug = bool(ctx.find_root().params.get("debug"))
+    try:
+        yield
+    except GeosimError as exc:
+        if debug:
+            err.print_exception()
+        fail_input(exc)
+    except KeyboardInterrupt:
+        err.print("interrupted; no results were published.")
+        sys.exit(EXIT_INTERRUPTED)
+    except (click.exceptions.Exit, click.ClickException, SystemExit):
+        raise
+    except Exception as exc:
+        if debug:
+            raise
+        err.print(
+            f"[red]internal error[/red]: {type(exc).__name__}: {escape(str(exc))}", soft_wrap=True
+        )
+        err.print("This is a bug in geosim; rerun with --debug for a traceback and report it.")
+        sys.exit(EXIT_INTERNAL)
+
+
+def load(scenario: str, overrides: tuple[str, ...], quiet: bool = False) -> LoadedScenario:
+    """Load a scenario with `--set` overrides, logging each as `path: old -> new` on stderr."""
+    from sim.scenario import load_scenario, yaml_repr
+
+    loaded = load_scenario(scenario, overrides)
+    if not quiet:
+        for o in loaded.overrides:
+            old, new = yaml_repr(o["old"]), yaml_repr(o["new"])
+            old += " (default)" if o.get("default") else ""
+            err.print(escape(f"override {o['path']}: {old} -> {new}"), soft_wrap=True)
+    return loaded
+
+
+def command_line() -> list[str]:
+    """The command as typed, for manifests."""
+    return ["geosim", *sys.argv[1:]]
+
+
+class Update(Protocol):
+    """A progress callback: runs or replicates done so far, and how many failed."""
+
+    def __call__(self, done: int, failed: int = 0) -> None: ...
+
+
+def _silent(done: int, failed: int = 0) -> None:
+    pass
+
+
+def progress_bar(
+    total: int, label: str, *, failures: bool = False, quiet: bool = False
+) -> tuple[Update, Callable[[], None]]:
+    """A progress bar on stderr when it is a terminal, `(update, stop)`; silent otherwise.
+
+    With `failures` it also shows the failed count (sweeps). `stop` may be called repeatedly.
+    """
+    if quiet or not err.is_terminal or (total <= 1 and not failures):
+        return _silent, (lambda: None)
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    counts = [TextColumn("{task.fields[failed]} failed")] if failures else []
+    bar = Progress(
+        f"[bold]{label}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        *counts,
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    )
+    task = bar.add_task(label, total=total, failed=0)
+    bar.start()
+    stopped = False
+
+    def update(done: int, failed: int = 0) -> None:
+        bar.update(task, completed=done, failed=failed)
+
+    def stop() -> None:
+        nonlocal stopped
+        if not stopped:
+            bar.stop()
+            stopped = True
+
+    return update, stop

@@ -1,0 +1,110 @@
+"""`geosim validate`, `sources`, `schema` and `list`: look at scenarios without running them."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from sim.cli.common import (
+    DEFAULT_SCENARIO,
+    EXIT_INPUT,
+    err,
+    handle_errors,
+    out,
+    print_problems,
+    set_opt,
+)
+from sim.errors import ScenarioError
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True)
+@set_opt
+@click.pass_context
+def validate(ctx: click.Context, files: tuple[str, ...], overrides: tuple[str, ...]) -> None:
+    """Validate scenario FILES; report every problem with file:line:column (exit 2 if any)."""
+    with handle_errors(ctx):
+        from sim.scenario import load_scenario
+
+        bad = 0
+        for f in files:
+            try:
+                loaded = load_scenario(f, overrides)
+            except ScenarioError as exc:
+                bad += 1
+                print_problems(exc)
+                continue
+            s = loaded.scenario
+            out.print(
+                f"ok: {f} ({len(s.states)} states, {len(s.powers)} powers, "
+                f"{len(s.blocs)} blocs, {len(s.events)} events, {len(s.expect)} expectations)",
+                soft_wrap=True,
+            )
+        if bad:
+            err.print(f"{bad} of {len(files)} file(s) invalid.")
+            sys.exit(EXIT_INPUT)
+
+
+@click.command()
+@click.argument("scenario", required=False, default=DEFAULT_SCENARIO)
+@click.option("--unsourced", is_flag=True, help="List only numbers without a source.")
+@click.pass_context
+def sources(ctx: click.Context, scenario: str, unsourced: bool) -> None:
+    """Print every number in SCENARIO with its source; flag the unsourced and the estimates."""
+    with handle_errors(ctx):
+        from sim.loader import dotted, iter_numbers, unwrap_sources
+        from sim.scenario import load_scenario
+
+        loaded = load_scenario(scenario)
+        plain, cited = unwrap_sources(loaded.tree)
+        catalogue = loaded.scenario.meta.sources
+        t = Table(title=f"values in {loaded.files[0]}")
+        for col in ("path", "value", "source", "kind"):
+            t.add_column(col)
+        missing = estimates = total = 0
+        for path, value in iter_numbers(plain):
+            if path[:1] == ("meta",):
+                continue
+            total += 1
+            src = cited.get(path)
+            kind = catalogue[src].kind if src in catalogue else ""
+            if src is None:
+                missing += 1
+            elif kind == "estimate":
+                estimates += 1
+            if unsourced and src is not None:
+                continue
+            shown = "[red]UNSOURCED[/red]" if src is None else src
+            t.add_row(dotted(path), f"{value:g}", shown, kind)
+        out.print(t)
+        out.print(
+            f"{total} numbers: {total - missing} sourced ({estimates} estimates), "
+            f"{missing} unsourced."
+        )
+
+
+@click.command(name="schema")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), default=None)
+def schema_cmd(out_path: Path | None) -> None:
+    """Print the scenario format reference (generated from the schema)."""
+    from sim.reference import scenario_reference
+
+    text = scenario_reference()
+    if out_path is None:
+        click.echo(text)
+    else:
+        from sim.results import atomic_write_text
+
+        atomic_write_text(out_path, text)
+
+
+@click.command(name="list")
+def list_cmd() -> None:
+    """List the scenarios shipped with geosim."""
+    from sim.scenario import builtin_scenarios_dir
+
+    for p in sorted(builtin_scenarios_dir().glob("*.yaml")):
+        out.print(f"{p.stem:45s} {p}")

@@ -1,0 +1,266 @@
+"""`geosim sweep` and `sensitivity`: run a design over a scenario, then analyse what it did."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
+
+import click
+from rich.markup import escape
+from rich.table import Table
+
+from sim.cli.common import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    command_line,
+    err,
+    handle_errors,
+    load,
+    out,
+    progress_bar,
+    scenario_arg,
+    seed_opt,
+    set_opt,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from sim.sweep import Plan, SweepOutcome
+
+# `sim.sweep.TIMESERIES_KINDS`, spelled out so that `geosim --help` does not load the model
+# (a test checks the two agree).
+TIMESERIES_CHOICES = ("tilt", "affinity", "none")
+
+
+class Backend(TypedDict):
+    """Options `geosim sweep` hands to `sim.sweep.execute` as they are: where and how runs go."""
+
+    workers: int
+    scheduler: str | None
+    dask_local: int | None
+    chunk_size: int | None
+    fail_fast: bool
+    retry_failed: bool
+
+
+@click.command()
+@scenario_arg
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="PATH=a:b:n|v1,v2,...",
+    help="Sweep a scenario path over n values from a to b, or over a list (repeatable).",
+)
+@click.option(
+    "--design",
+    "design_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Design file (YAML): method grid/lhs/sobol/morris, ranges, replicates, seed.",
+)
+@click.option(
+    "--replicates",
+    "-n",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Replicates per design point (default: the design's, else 1).",
+)
+@seed_opt
+@set_opt
+@click.option(
+    "--workers",
+    "-w",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Local worker processes.",
+)
+@click.option(
+    "--scheduler",
+    envvar="DASK_SCHEDULER_ADDRESS",
+    default=None,
+    help="Dask scheduler address (or DASK_SCHEDULER_ADDRESS); needs the [dask] extra.",
+)
+@click.option(
+    "--dask-local",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Start a local Dask cluster with N workers.",
+)
+@click.option(
+    "--chunk-size",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Runs per chunk (default: balanced for the workers, at most 64).",
+)
+@click.option(
+    "--timeseries",
+    type=click.Choice(TIMESERIES_CHOICES),
+    default="tilt",
+    show_default=True,
+    help="Which time series to keep for every run: tilt; affinity (tilt and affinity.<P> for "
+    "every power of the scenario); none.",
+)
+@click.option("--fail-fast", is_flag=True, help="Stop at the first failed run.")
+@click.option("--retry-failed", is_flag=True, help="Run again the runs that failed before.")
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Resume an interrupted sweep (also what re-running the command does).",
+)
+@click.option("--csv", "csv_export", is_flag=True, help="Also write runs.csv and timeseries.csv.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("results"),
+    show_default=True,
+    help="Results root folder.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="Print only the sweep folder.")
+@click.pass_context
+def sweep(
+    ctx: click.Context,
+    scenario: str,
+    params: tuple[str, ...],
+    design_file: Path | None,
+    replicates: int | None,
+    seed: int | None,
+    overrides: tuple[str, ...],
+    timeseries: str,
+    resume: bool,
+    csv_export: bool,
+    out_dir: Path,
+    quiet: bool,
+    **backend: Unpack[Backend],
+) -> None:
+    """Sweep SCENARIO over a design: every point x replicates, resumable, in parallel.
+
+    Exit status 1 if any run failed (the sweep still finishes; see errors/ in the folder).
+    """
+    with handle_errors(ctx):
+        from sim.design import sweep_design
+        from sim.sweep import plan
+
+        loaded = load(scenario, overrides, quiet)
+        design = sweep_design(
+            params,
+            design_file,
+            replicates=replicates,
+            seed=seed,
+            default_seed=loaded.scenario.time.seed,
+        )
+        p = plan(loaded, design, timeseries)
+        if not quiet:
+            err.print(
+                f"sweep: {len(p.points)} design points x {design.replicates} replicates "
+                f"= {len(p.tasks)} runs ({design.method})"
+            )
+        outcome = _execute(p, out_dir, backend, quiet)
+        if csv_export:
+            outcome.folder.export_csv()
+        _report(outcome, quiet)
+        if outcome.failed:
+            sys.exit(EXIT_FAILED)
+
+
+def _execute(p: Plan, out_dir: Path, backend: Backend, quiet: bool) -> SweepOutcome:
+    """Run the sweep with a progress bar; an interruption or a --fail-fast stop exits here."""
+    from sim.sweep import SweepFailed, execute
+
+    update, stop = progress_bar(len(p.tasks), "runs", failures=True, quiet=quiet)
+    try:
+        return execute(
+            p,
+            out_dir,
+            progress=lambda state: update(state.done, state.failed),
+            command=command_line(),
+            **backend,
+        )
+    except KeyboardInterrupt:
+        stop()
+        err.print("interrupted: finished runs are saved; run the same command to resume.")
+        sys.exit(EXIT_INTERRUPTED)
+    except SweepFailed as exc:  # a run failed: a result of the sweep, not bad input
+        stop()
+        err.print(f"[red]stopped[/red]: {escape(str(exc))}", soft_wrap=True)
+        sys.exit(EXIT_FAILED)
+    finally:
+        stop()
+
+
+def _report(outcome: SweepOutcome, quiet: bool) -> None:
+    if quiet:
+        out.print(str(outcome.folder.path))
+        return
+    out.print(
+        f"{outcome.total} runs: {outcome.ran} run now, {outcome.skipped} already done, "
+        f"{outcome.failed} failed, in {outcome.seconds:.1f} s"
+    )
+    if outcome.failed:
+        out.print(f"errors: {outcome.folder.errors}")
+    out.print(f"results: {outcome.folder.path}")
+
+
+@click.command()
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option(
+    "--outcome",
+    "outcomes",
+    multiple=True,
+    metavar="NAME",
+    help="Outcome column (repeatable; default: the design's outcomes, else mean_tilt_end).",
+)
+@click.pass_context
+def sensitivity(ctx: click.Context, folder: Path, outcomes: tuple[str, ...]) -> None:
+    """Sobol (S1, ST) or Morris (mu*, sigma) indices of a sweep FOLDER; writes CSVs into it."""
+    with handle_errors(ctx):
+        from sim.sensitivity import analyse
+        from sim.sweep_folder import SweepFolder
+
+        sf = SweepFolder(folder)
+        chosen = list(outcomes) or list(sf.design().outcomes) or ["mean_tilt_end"]
+        table = analyse(sf, chosen)
+        method = table.attrs["method"]
+        for name, rows in table.groupby("outcome", sort=False):
+            out.print(_indices_table(f"{name} ({method})", rows, sobol=method == "sobol"))
+            note = table.attrs["notes"].get(name)
+            if note:
+                out.print(f"note: {escape(note)}")
+        if table.attrs["failed"]:
+            out.print(
+                f"{table.attrs['failed']} of {table.attrs['runs']} runs failed and are left out "
+                "of the point means (rerun the sweep with --retry-failed)."
+            )
+        for p in table.attrs["files"]:
+            out.print(f"written: {p}", soft_wrap=True)
+
+
+def _indices_table(title: str, rows: pd.DataFrame, *, sobol: bool) -> Table:
+    """One outcome's indices, most influential parameter first (Sobol: ST; Morris: mu*)."""
+    t = Table(title=title, title_justify="left")
+    mu, sigma = "\N{GREEK SMALL LETTER MU}", "\N{GREEK SMALL LETTER SIGMA}"
+    heads = ("S1 ± 95%", "ST ± 95%") if sobol else (f"{mu}* ± 95%", sigma, mu)
+    width = max(len(str(p)) for p in rows["parameter"])
+    t.add_column("parameter", no_wrap=True, min_width=width)
+    for h in heads:
+        t.add_column(h, justify="right")
+    key = "ST" if sobol else "mu_star"
+    for r in rows.sort_values(key, ascending=False, na_position="last").itertuples():
+        cells: tuple[str, ...]
+        if sobol:
+            cells = (_pm(r.S1, r.S1_conf, ".3f"), _pm(r.ST, r.ST_conf, ".3f"))
+        else:
+            cells = (_pm(r.mu_star, r.mu_star_conf, ".3g"), f"{r.sigma:.3g}", f"{r.mu:.3g}")
+        t.add_row(str(r.parameter), *cells)
+    return t
+
+
+def _pm(value: Any, conf: Any, fmt: str) -> str:
+    """`value ± conf`, or a dash when the index is undefined (NaN)."""
+    if value != value:  # NaN
+        return "-"
+    return f"{value:{fmt}} ± {conf:{fmt}}"
