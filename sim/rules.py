@@ -1,12 +1,37 @@
 """Behavioural rules as pure functions: arrays and parameters in, decisions or new values out.
 
-No Mesa, no I/O, no hidden state. Arrays are indexed [state] or [state, power]; a NaN marks a
-tie that is not known. Randomness enters only through uniform draws passed in by the caller (the
-model draws them from its seeded `rng`), so every rule is testable with fixed numbers. MODEL.md
-gives each rule's equation; the docstrings repeat it in one line.
+No Mesa, no I/O, no hidden state. A NaN marks a tie that is not known. Randomness enters only
+through draws passed in by the caller (the model draws them from its seeded `rng`), so every rule
+is testable with fixed numbers. MODEL.md gives each rule's equation; the docstrings repeat it in
+one line.
+
+Shapes: (..., states, powers), (..., states), or (...) for the threat rules (the model passes one
+threat's scalars); a leading run axis broadcasts. Rules reduce and index only trailing axes, so a
+rule applied to runs stacked along leading axes gives exactly (bit for bit) the stack of its
+results on each run, and an ensemble engine can batch runs without rewriting the rules
+(`tests/test_rules_batched.py` checks every public function here). What may carry the run axis:
+
+- state data (arrays over states and powers, and the threat rules' per-threat numbers) always
+  may; such an argument given without the run axis is shared by every run (broadcasting);
+- rule parameters are shared by the batch, as an ensemble over seeds needs: the pydantic `*Rules`
+  objects, `dt`, and the scalars passed alongside them (rates, weights, half-lives, elasticities,
+  `tilt`'s power indices, `bloc_utility`'s `n_powers`). `decay`, `approach` and
+  `review_probability` take nothing else and return a float;
+- neighbour edges (`neighbour_mean`'s `src`, `dst`) are shared;
+- per-power parameter data (`follow_alignment`'s `growth`) may be (powers,) or (..., powers).
+
+Scalar inputs give scalar outputs, so the model's per-threat calls are unchanged.
+
+Powers: NumPy's scalar `**` (the C library's pow, as Python's) and its vectorised power differ in
+the last bit for a few percent of arguments. So that one value per run gives the bits of a batch,
+the rules the model calls with one value use the scalar power on arrays too (`tariff_shock`,
+`comply_probability`, through `_scalar_power`), the others the vectorised power on one value too;
+a power of shared parameters only is computed once (`tariff_exposure`'s loss factor, `decay`).
 """
 
 from __future__ import annotations
+
+from typing import Any, overload
 
 import numpy as np
 from numpy.typing import NDArray
@@ -15,6 +40,25 @@ from sim.scenario import AlignmentRules, BlocRules, InvestmentRules, ThreatRules
 
 F = NDArray[np.float64]
 B = NDArray[np.bool_]
+
+
+def _like_inputs(out: F, *inputs: NDArray[Any] | float) -> F | float:
+    """A float when every input is a scalar (one threat), else the array."""
+    if all(np.ndim(x) == 0 for x in inputs):
+        return float(out)
+    return np.asarray(out)
+
+
+def _scalar_power(base: F | float, exponent: float) -> F:
+    """base ** exponent element by element through NumPy's scalar power (the C library's pow).
+
+    NumPy's vectorised power can differ from the scalar one in the last bit (for a few percent of
+    arguments, on this project's x86-64 machines), so the rules the model calls with one value (a
+    tariff, a threat) use this on arrays too: a batch then gives each run's bits. It loops in
+    Python, which is cheap for one value per run.
+    """
+    b = np.asarray(base, dtype=float)
+    return np.array([x**exponent for x in b.flat], dtype=float).reshape(b.shape)
 
 
 def fill(values: F) -> F:
@@ -42,12 +86,14 @@ def logistic(x: F | float) -> F:
 
 def tariff_shock(mult: F, old_rate: F, new_rate: F, p: TradeRules) -> F:
     """Impact response to a tariff change: m <- m * ((1+new)/(1+old))^(-elasticity_short)."""
-    return np.asarray(mult * ((1.0 + new_rate) / (1.0 + old_rate)) ** (-p.elasticity_short))
+    ratio = (1.0 + new_rate) / (1.0 + old_rate)
+    return np.asarray(mult * _scalar_power(ratio, -p.elasticity_short))
 
 
 def tariff_adjust(mult: F, rate: F, p: TradeRules, dt: float) -> F:
     """Move the export multiplier toward its long-run level (1+t)^(-elasticity_long)."""
-    long_run = (1.0 + rate) ** (-p.elasticity_long)
+    # An array, also for one value: a NumPy scalar's ** is not the vectorised power.
+    long_run = np.asarray(1.0 + rate) ** (-p.elasticity_long)
     keep = float(np.exp(-dt / p.adjustment_years))
     return np.asarray(long_run + (mult - long_run) * keep)
 
@@ -57,11 +103,11 @@ def follow_alignment(flows: F, affinity: F, growth: F, pull: float, dt: float) -
 
     f_ip <- f_ip (1+g_p)^dt * exp(pull*dt*(a_ip - mean_q a_iq)) * (sum_q f_iq / sum_q f_iq w_iq)
     """
-    grown = flows * (1.0 + growth)[None, :] ** dt
-    tilt = np.exp(pull * dt * (affinity - affinity.mean(axis=1, keepdims=True)))
+    grown = flows * (1.0 + growth)[..., None, :] ** dt
+    tilt = np.exp(pull * dt * (affinity - affinity.mean(axis=-1, keepdims=True)))
     shifted = grown * tilt
-    before = fill(grown).sum(axis=1, keepdims=True)
-    after = fill(shifted).sum(axis=1, keepdims=True)
+    before = fill(grown).sum(axis=-1, keepdims=True)
+    after = fill(shifted).sum(axis=-1, keepdims=True)
     scale = before / np.where(after > 0, after, 1.0)
     return np.asarray(shifted * np.where(after > 0, scale, 1.0))
 
@@ -77,16 +123,16 @@ def exports_with_tariffs(base: F, mult: F, diversion: float) -> F:
     lost = fill(base * (1.0 - mult))
     # Sum over the other powers directly: `total - known` loses precision when one flow dwarfs
     # the rest (a property test caught a 2e-6 relative error).
-    k = known.shape[1]
+    k = known.shape[-1]
     if k == 2:
-        others = known[:, ::-1]
+        others = known[..., ::-1]
     else:
         others = np.empty_like(known)
         for p in range(k):
-            others[:, p] = known[:, [q for q in range(k) if q != p]].sum(axis=1)
+            others[..., p] = known[..., [q for q in range(k) if q != p]].sum(axis=-1)
     with np.errstate(invalid="ignore", divide="ignore"):
         r = np.where(others > 0, diversion * lost / others, 0.0)
-    gain = known * (r.sum(axis=1, keepdims=True) - r)
+    gain = known * (r.sum(axis=-1, keepdims=True) - r)
     return np.asarray(kept + gain)
 
 
@@ -99,11 +145,13 @@ def allocation_weights(stock: F, gdp: F, affinity: F, bloc_tie: F, p: Investment
     K = existing stock, g = greenfield_share, Y = GDP, s = size_exponent.
 
     Capital follows existing stocks (unknown stocks count as zero), alignment and bloc ties.
+    Shapes (..., states); all zero where no state draws anything.
     """
     base = (fill(stock) + p.greenfield_share * gdp) * gdp ** (p.size_exponent - 1.0)
     w = base * np.exp(p.alignment_weight * (affinity - 0.5)) * (1.0 + p.bloc_bonus * bloc_tie)
-    total = w.sum()
-    return np.asarray(w / total if total > 0 else np.zeros_like(w))
+    total = w.sum(axis=-1, keepdims=True)
+    positive = total > 0
+    return np.asarray(np.where(positive, w / np.where(positive, total, 1.0), 0.0))
 
 
 def amortise(debt: F, p: InvestmentRules, dt: float) -> F:
@@ -120,39 +168,39 @@ def shares(values: F) -> tuple[F, B]:
     Rows known but all zero get an even split.
     """
     missing = np.isnan(values)
-    known = ~missing.any(axis=1)
+    known = ~missing.any(axis=-1)
     filled = np.where(missing, 0.0, values)
-    total = filled.sum(axis=1, keepdims=True)
+    total = filled.sum(axis=-1, keepdims=True)
     positive = total > 0
-    out = np.where(positive, filled / np.where(positive, total, 1.0), 1.0 / values.shape[1])
+    out = np.where(positive, filled / np.where(positive, total, 1.0), 1.0 / values.shape[-1])
     return np.asarray(out), known
 
 
 def trade_tie(exports: F, imports: F) -> tuple[F, B]:
     """Trade shares from whichever of exports and imports is known for every power."""
-    ex_known = ~np.isnan(exports).any(axis=1, keepdims=True)
-    im_known = ~np.isnan(imports).any(axis=1, keepdims=True)
+    ex_known = ~np.isnan(exports).any(axis=-1, keepdims=True)
+    im_known = ~np.isnan(imports).any(axis=-1, keepdims=True)
     flows = np.where(ex_known, fill(exports), 0.0) + np.where(im_known, fill(imports), 0.0)
     s, _ = shares(flows)
-    return s, (ex_known | im_known)[:, 0]
+    return s, (ex_known | im_known)[..., 0]
 
 
 def blend_by_intensity(s: F, intensity: F, half_saturation: float) -> F:
     """(1 - lambda)/P + lambda * s with lambda = intensity / (intensity + half_saturation)."""
-    lam = (intensity / (intensity + half_saturation))[:, None]
-    return np.asarray((1.0 - lam) / s.shape[1] + lam * s)
+    lam = (intensity / (intensity + half_saturation))[..., None]
+    return np.asarray((1.0 - lam) / s.shape[-1] + lam * s)
 
 
 def debt_tie(debt: F, gdp: F, half_saturation: float) -> tuple[F, B]:
     """Debt shares blended with an even split by intensity: lambda = (D/Y) / (D/Y + h)."""
     s, known = shares(debt)
-    return blend_by_intensity(s, fill(debt).sum(axis=1) / gdp, half_saturation), known
+    return blend_by_intensity(s, fill(debt).sum(axis=-1) / gdp, half_saturation), known
 
 
 def bloc_tie(ties: F, half_saturation: float) -> F:
     """Bloc-leader shares blended with an even split by the number of ties (always known)."""
     s, _ = shares(ties)
-    return blend_by_intensity(s, ties.sum(axis=1), half_saturation)
+    return blend_by_intensity(s, ties.sum(axis=-1), half_saturation)
 
 
 def target_affinity(
@@ -161,36 +209,51 @@ def target_affinity(
     """Weighted mean of tie shares over the ties known for each state.
 
     a*_ip = sum_k w_k m_ik c_kip / sum_k w_k m_ik   (m = 1 where tie k is known for state i)
+
+    Components with and without the run axis mix: the result has the broadcast shape.
     """
-    num = np.zeros_like(components[0][1])
-    den = np.zeros(num.shape[0])
+    shape = np.broadcast_shapes(
+        *(comp.shape for _, comp, _ in components),
+        *((*known.shape, 1) for _, _, known in components),
+    )
+    num = np.zeros(shape)
+    den = np.zeros(shape[:-1])
     for weight, comp, known in components:
         if weight <= 0:
             continue
         mw = weight * known.astype(float)
-        num += mw[:, None] * comp
+        num += mw[..., None] * comp
         den += mw
-    even = 1.0 / num.shape[1]
+    even = 1.0 / shape[-1]
     with np.errstate(invalid="ignore", divide="ignore"):
-        out = np.where(den[:, None] > 0, num / den[:, None], even)
+        out = np.where(den[..., None] > 0, num / den[..., None], even)
     return np.asarray(out)
 
 
 def neighbour_mean(affinity: F, src: NDArray[np.intp], dst: NDArray[np.intp]) -> tuple[F, B]:
-    """Mean affinity of each state's neighbours (edges src->dst), and who has any neighbour."""
-    n, k = affinity.shape
+    """Mean affinity of each state's neighbours (edges src->dst), and who has any neighbour.
+
+    The edges are shared by every run. One bincount sums every (run, power, state) bin over the
+    edges in edge order, exactly as a bincount per run and power would.
+    """
+    n, k = affinity.shape[-2:]
     count = np.bincount(src, minlength=n).astype(float)
-    out = np.empty_like(affinity)
-    for j in range(k):
-        out[:, j] = np.bincount(src, weights=affinity[dst, j], minlength=n)
+    runs = affinity.reshape(-1, n, k)
+    weights = np.moveaxis(runs[:, dst, :], -1, 1)  # (runs, powers, edges)
+    bins = np.arange(runs.shape[0] * k)[:, None] * n + src[None, :]
+    sums = np.bincount(bins.ravel(), weights=weights.ravel(), minlength=bins.shape[0] * n)
+    # C order, as before the run axis (so later reductions add in the same order); float also
+    # without edges, where bincount gives integers whatever the weights.
+    by_state = np.moveaxis(sums.reshape(-1, k, n), 1, -1)
+    out = np.ascontiguousarray(by_state, dtype=float).reshape(affinity.shape)
     has = count > 0
-    out[has] /= count[has, None]
-    return out, has
+    out[..., has, :] /= count[has, None]
+    return out, np.broadcast_to(has, affinity.shape[:-1]).copy()
 
 
 def with_peers(target: F, peer: F, has_peer: B, p: AlignmentRules) -> F:
     """Blend the target with neighbours' mean affinity: (1-w) a* + w peer, where a state has any."""
-    w = np.where(has_peer, p.peer_weight, 0.0)[:, None]
+    w = np.where(has_peer, p.peer_weight, 0.0)[..., None]
     return np.asarray((1.0 - w) * target + w * peer)
 
 
@@ -202,50 +265,93 @@ def alignment_step(affinity: F, target: F, p: AlignmentRules, dt: float, shocks:
 
 def tilt(affinity: F, first: int, second: int) -> F:
     """Two-power tilt in [-1, 1]: affinity to `second` minus affinity to `first`."""
-    return np.asarray(affinity[:, second] - affinity[:, first])
+    return np.asarray(affinity[..., second] - affinity[..., first])
 
 
 # --------------------------------------------------------------------------- threats
 
 
-def tariff_exposure(exports_to_sender: float, gdp: float, rate: float, elasticity: float) -> float:
-    """Share of GDP lost in exports if the tariff bites: X/Y * (1 - (1+t)^(-elasticity))."""
-    if not np.isfinite(exports_to_sender):
-        return 0.0
-    return float(exports_to_sender / gdp * (1.0 - (1.0 + rate) ** (-elasticity)))
+@overload
+def tariff_exposure(
+    exports_to_sender: float, gdp: float, rate: float, elasticity: float
+) -> float: ...
+@overload
+def tariff_exposure(exports_to_sender: F, gdp: F | float, rate: float, elasticity: float) -> F: ...
+def tariff_exposure(
+    exports_to_sender: F | float, gdp: F | float, rate: float, elasticity: float
+) -> F | float:
+    """Share of GDP lost in exports if the tariff bites: X/Y * (1 - (1+t)^(-elasticity)).
+
+    Unknown (non-finite) exports put nothing at risk.
+    """
+    loss = 1.0 - (1.0 + rate) ** (-elasticity)
+    exports = np.asarray(exports_to_sender, dtype=float)
+    known = np.isfinite(exports)
+    exposure = np.where(known, np.where(known, exports, 0.0) / gdp * loss, 0.0)
+    return _like_inputs(exposure, exports_to_sender, gdp)
 
 
-def cost_of_defying(
+@overload
+def cost_of_defying(  # type: ignore[overload-overlap]
     exposure: float, debt_share_of_gdp: float, credibility: float, p: ThreatRules
-) -> float:
+) -> float: ...
+@overload
+def cost_of_defying(
+    exposure: F | float, debt_share_of_gdp: F | float, credibility: F | float, p: ThreatRules
+) -> F: ...
+def cost_of_defying(
+    exposure: F | float, debt_share_of_gdp: F | float, credibility: F | float, p: ThreatRules
+) -> F | float:
     """Expected cost of defiance: credibility * (exposure + debt_leverage * debt_to_sender/GDP)."""
     return credibility * (exposure + p.debt_leverage * debt_share_of_gdp)
 
 
-def cost_of_complying(salience: float, sovereignty: float, forgone: float) -> float:
+@overload
+def cost_of_complying(salience: float, sovereignty: float, forgone: float) -> float: ...  # type: ignore[overload-overlap]
+@overload
+def cost_of_complying(salience: F | float, sovereignty: F | float, forgone: F | float) -> F: ...
+def cost_of_complying(salience: F | float, sovereignty: F | float, forgone: F | float) -> F | float:
     """Cost of yielding: salience * sovereignty + benefits forgone (shares of GDP)."""
     return salience * sovereignty + forgone
 
 
-def comply_probability(defy: float, comply: float, p: ThreatRules) -> float:
-    """P(comply) = 1 / (1 + (comply/defy)^sharpness); 1 if yielding is free, 0 if defying is."""
-    if comply <= 0.0:
-        return 1.0 if defy > 0.0 else 0.5
-    if defy <= 0.0:
-        return 0.0
-    return float(1.0 / (1.0 + (comply / defy) ** p.sharpness))
+@overload
+def comply_probability(defy: float, comply: float, p: ThreatRules) -> float: ...  # type: ignore[overload-overlap]
+@overload
+def comply_probability(defy: F | float, comply: F | float, p: ThreatRules) -> F: ...
+def comply_probability(defy: F | float, comply: F | float, p: ThreatRules) -> F | float:
+    """P(comply) = 1 / (1 + (comply/defy)^sharpness); 1 if yielding is free, 0 if defying is.
+
+    A ratio whose power overflows gives 0, its limit (no warning).
+    """
+    d = np.asarray(defy, dtype=float)
+    c = np.asarray(comply, dtype=float)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        odds = _scalar_power(c / d, p.sharpness)
+        logit = 1.0 / (1.0 + odds)
+    free = np.where(d > 0.0, 1.0, 0.5)
+    prob = np.where(c <= 0.0, free, np.where(d <= 0.0, 0.0, logit))
+    return _like_inputs(prob, defy, comply)
 
 
-def decide(probability: float, draw: float) -> bool:
+@overload
+def decide(probability: float, draw: float) -> bool: ...  # type: ignore[overload-overlap]
+@overload
+def decide(probability: F | float, draw: F | float) -> B: ...
+def decide(probability: F | float, draw: F | float) -> B | bool:
     """A stochastic choice: True when the uniform draw falls below the probability."""
     return draw < probability
 
 
-def reputation_after(reputation: float, carried_out: bool, p: ThreatRules) -> float:
+@overload
+def reputation_after(reputation: float, carried_out: bool, p: ThreatRules) -> float: ...  # type: ignore[overload-overlap]
+@overload
+def reputation_after(reputation: F | float, carried_out: B | bool, p: ThreatRules) -> F: ...
+def reputation_after(reputation: F | float, carried_out: B | bool, p: ThreatRules) -> F | float:
     """Back down: r <- r (1 - loss). Carry out: r <- r + gain (1 - r)."""
-    if carried_out:
-        return reputation + p.reputation_gain * (1.0 - reputation)
-    return reputation * (1.0 - p.reputation_loss)
+    r = np.asarray(reputation, dtype=float)
+    after = np.where(carried_out, r + p.reputation_gain * (1.0 - r), r * (1.0 - p.reputation_loss))
+    return _like_inputs(after, reputation, carried_out)
 
 
 # --------------------------------------------------------------------------- blocs

@@ -29,6 +29,7 @@ from numpy.typing import ArrayLike
 from sim.design import Design
 from sim.errors import ResultsError
 from sim.sweep_folder import SweepFolder
+from sim.vocabulary import RUN_COLUMNS, RunStatus
 
 __all__ = [
     "MORRIS_COLUMNS",
@@ -154,7 +155,7 @@ def point_means(runs: pd.DataFrame, design: Design, outcome: str) -> tuple[np.nd
             f"the sweep is unfinished: {len(runs)} of {total} runs done; run the same sweep "
             "command again to finish it"
         )
-    ok = runs["status"] == "ok"
+    ok = runs["status"] == RunStatus.OK
     failed = int((~ok).sum())
     good = runs.loc[ok & runs[outcome].notna()]
     means = good.groupby("point")[outcome].mean().reindex(range(n_points))
@@ -204,7 +205,7 @@ def analyse(
     if not outcomes:
         raise ResultsError("no outcome given")
     runs = sf.runs()
-    skip = {"run", "point", "replicate", "seed", "status", "error", *design.parameters}
+    skip = {*RUN_COLUMNS, *design.parameters}
     valid = [str(c) for c in runs.columns if c not in skip]
     for o in outcomes:
         if o not in valid:

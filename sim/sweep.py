@@ -43,6 +43,7 @@ from sim.runner import outcome_names, run_once, run_outcomes, tilt_frame
 from sim.scenario import LoadedScenario, Scenario, validate_tree
 from sim.sweep_backends import run_chunks
 from sim.sweep_folder import ChunkResult, SweepFolder, atomic_parquet
+from sim.vocabulary import RunStatus
 
 __all__ = [
     "TIMESERIES_KINDS",
@@ -154,10 +155,10 @@ def _run_task(
         if isinstance(spec, Exception):
             raise spec
         rep = run_once(spec, t.seed, t.replicate, collect=False)  # sweeps keep no model.csv
-        row.update(status="ok", error="", **run_outcomes(rep, spec))
+        row.update(status=RunStatus.OK.value, error="", **run_outcomes(rep, spec))
         frame = tilt_frame(rep, t.run, chunk.variables) if chunk.variables else None
     except Exception as exc:  # a run that raises is data, not a crash of the sweep
-        row.update(status="failed", error=f"{type(exc).__name__}: {exc}")
+        row.update(status=RunStatus.FAILED.value, error=f"{type(exc).__name__}: {exc}")
         return row, None, traceback.format_exc()
     return row, frame, None
 
@@ -380,7 +381,7 @@ class _Recorder:
     def __call__(self, result: ChunkResult) -> None:
         self.folder.write_chunk(result)
         self.state.done += len(result.runs)
-        failed = result.runs["status"] == "failed"
+        failed = result.runs["status"] == RunStatus.FAILED
         self.state.failed += int(failed.sum())
         self.report()
         if self.fail_fast and failed.any():
@@ -395,11 +396,11 @@ class _Recorder:
 def _finished_runs(folder: SweepFolder, retry_failed: bool) -> dict[int, str]:
     """Runs on disk that stay done (failed ones too, unless retried): run id -> status."""
     done = folder.done_runs()
-    if retry_failed and any(s == "failed" for s in done.values()):
+    if retry_failed and any(s == RunStatus.FAILED for s in done.values()):
         folder.drop_failed()
         done = folder.done_runs()
     for f in folder.errors.glob("*.txt"):  # tracebacks of runs that will run again
-        if f.stem.isdigit() and done.get(int(f.stem)) != "failed":
+        if f.stem.isdigit() and done.get(int(f.stem)) != RunStatus.FAILED:
             f.unlink()
     return done
 
@@ -422,7 +423,7 @@ def execute(
     folder = open_folder(p, root, command or [])
     done = _finished_runs(folder, retry_failed)
     todo = [t for t in p.tasks if t.run not in done]
-    failed = sum(s == "failed" for s in done.values())
+    failed = sum(s == RunStatus.FAILED for s in done.values())
     state = Progress(total=len(p.tasks), done=len(done), skipped=len(done), failed=failed)
     record = _Recorder(folder, state, progress, fail_fast)
     record.report()

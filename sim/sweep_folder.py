@@ -15,6 +15,7 @@ import pandas as pd
 from sim.design import Design
 from sim.errors import ResultsError
 from sim.results import atomic_write_text
+from sim.vocabulary import RunStatus
 
 
 @dataclass
@@ -99,8 +100,8 @@ class SweepFolder:
         """Rewrite chunk files without their failed rows, so those runs are done again."""
         for f in sorted(self.chunks.glob("runs-*.parquet")):
             df = pd.read_parquet(f)
-            if (df["status"] == "failed").any():
-                atomic_parquet(df[df["status"] != "failed"], f)
+            if (df["status"] == RunStatus.FAILED).any():
+                atomic_parquet(df[df["status"] != RunStatus.FAILED], f)
 
     def consolidate(self) -> None:
         """Write runs.parquet (sorted) and mark the manifest complete."""
@@ -112,7 +113,7 @@ class SweepFolder:
         m = self.manifest()
         m["status"] = "complete"
         m["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
-        m["failed"] = int((runs["status"] == "failed").sum())
+        m["failed"] = int((runs["status"] == RunStatus.FAILED).sum())
         self.write_manifest(m)
 
     def runs(self) -> pd.DataFrame:

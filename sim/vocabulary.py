@@ -62,3 +62,16 @@ COUNT_OUTCOMES: dict[str, LogKind] = {
     "tariffs_imposed": LogKind.TARIFF_IMPOSED,
 }
 """Standard sweep outcomes that count log rows of one kind per run: outcome name -> kind."""
+
+
+class RunStatus(StrEnum):
+    """The `status` column of a sweep's runs table."""
+
+    OK = "ok"
+    """The run finished; its outcomes are in the row."""
+    FAILED = "failed"
+    """The run raised; the row holds the error instead of outcomes."""
+
+
+RUN_COLUMNS = ("run", "point", "replicate", "seed", "status", "error")
+"""Columns of a sweep's runs table that come before the parameters and the outcomes."""

@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+from numpy.typing import NDArray
 
 from sim import rules
 from sim.scenario import AlignmentRules, BlocRules, InvestmentRules, ThreatRules, TradeRules
 
 TR, IR, THR, BR, AR = TradeRules(), InvestmentRules(), ThreatRules(), BlocRules(), AlignmentRules()
+F = NDArray[np.float64]
 
 finite = st.floats(min_value=0.0, max_value=1e12, allow_nan=False)
 unit = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
 
 
-def matrix(n: int, k: int, elements: st.SearchStrategy[float] = finite) -> st.SearchStrategy:
+def matrix(n: int, k: int, elements: st.SearchStrategy[float] = finite) -> st.SearchStrategy[F]:
     return arrays(np.float64, (n, k), elements=elements)
 
 
@@ -52,7 +56,7 @@ dollars = st.one_of(st.just(0.0), st.floats(0.01, 1e12))
 
 
 @given(matrix(5, 3, dollars), arrays(np.float64, (5, 3), elements=st.floats(0.05, 1.0)), unit)
-def test_diversion_never_creates_more_than_was_lost(base, mult, diversion) -> None:
+def test_diversion_never_creates_more_than_was_lost(base: F, mult: F, diversion: float) -> None:
     x = rules.exports_with_tariffs(base, mult, diversion)
     lost = (base * (1 - mult)).sum(axis=1)
     gained = (x - base * mult).sum(axis=1)
@@ -61,7 +65,7 @@ def test_diversion_never_creates_more_than_was_lost(base, mult, diversion) -> No
 
 
 @given(matrix(4, 2, st.floats(1.0, 1e11)), matrix(4, 2, unit))
-def test_follow_alignment_keeps_totals_without_growth(flows, affinity) -> None:
+def test_follow_alignment_keeps_totals_without_growth(flows: F, affinity: F) -> None:
     out = rules.follow_alignment(flows, affinity, np.zeros(2), pull=0.05, dt=1 / 12)
     np.testing.assert_allclose(out.sum(axis=1), flows.sum(axis=1), rtol=1e-9)
 
@@ -87,7 +91,7 @@ def test_follow_alignment_keeps_unknown_ties_unknown() -> None:
     arrays(np.float64, 6, elements=unit),
     arrays(np.float64, 6, elements=st.floats(0.0, 2.0)),
 )
-def test_allocation_weights_are_a_distribution(stock, gdp, affinity, ties) -> None:
+def test_allocation_weights_are_a_distribution(stock: F, gdp: F, affinity: F, ties: F) -> None:
     w = rules.allocation_weights(stock, gdp, affinity, ties, IR)
     assert np.all(w >= 0)
     assert w.sum() == pytest.approx(1.0)
@@ -153,7 +157,7 @@ def test_target_affinity_ignores_unknown_ties() -> None:
 @given(
     matrix(5, 2, unit), matrix(5, 2, unit), arrays(np.float64, (5, 2), elements=st.floats(-4, 4))
 )
-def test_alignment_step_stays_in_unit_interval(a, target, z) -> None:
+def test_alignment_step_stays_in_unit_interval(a: F, target: F, z: F) -> None:
     out = rules.alignment_step(a, target, AR, 1 / 12, z)
     assert np.all((out >= 0) & (out <= 1))
 
@@ -178,7 +182,7 @@ def test_neighbour_mean_and_peers() -> None:
 
 
 @given(matrix(3, 2, unit))
-def test_tilt_is_in_minus_one_one(a) -> None:
+def test_tilt_is_in_minus_one_one(a: F) -> None:
     t = rules.tilt(a, 0, 1)
     assert np.all((t >= -1) & (t <= 1))
 
@@ -206,8 +210,16 @@ def test_comply_probability_edges_and_symmetry() -> None:
     assert hi == pytest.approx(1 / (1 + 0.25**THR.sharpness))
 
 
+def test_comply_probability_saturates_at_extreme_ratios_without_warning() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # (comply/defy)^sharpness overflows: no RuntimeWarning
+        assert rules.comply_probability(1e-300, 1e300, THR) == 0.0
+        assert rules.comply_probability(1e300, 1e-300, THR) == 1.0
+        assert rules.comply_probability(np.float64(1e-300), np.float64(1e300), THR) == 0.0
+
+
 @given(st.floats(1e-6, 1.0), st.floats(1e-6, 1.0), st.floats(1e-6, 1.0))
-def test_comply_probability_increases_with_cost_of_defying(c, d1, d2) -> None:
+def test_comply_probability_increases_with_cost_of_defying(c: float, d1: float, d2: float) -> None:
     lo, hi = sorted((d1, d2))
     assert rules.comply_probability(lo, c, THR) <= rules.comply_probability(hi, c, THR)
 
@@ -219,7 +231,7 @@ def test_reputation_falls_on_back_down_and_rises_on_enforcement() -> None:
 
 
 @given(st.floats(0, 1), st.booleans())
-def test_reputation_stays_in_unit_interval(r, carried) -> None:
+def test_reputation_stays_in_unit_interval(r: float, carried: bool) -> None:
     assert 0.0 <= rules.reputation_after(r, carried, THR) <= 1.0
 
 
@@ -236,7 +248,7 @@ def test_bloc_utility_weights() -> None:
 
 @settings(max_examples=50)
 @given(st.floats(-2, 2), st.floats(-2, 2))
-def test_switch_probability_is_monotone(g1, g2) -> None:
+def test_switch_probability_is_monotone(g1: float, g2: float) -> None:
     lo, hi = sorted((g1, g2))
     p = rules.switch_probability(np.array([lo, hi]), BR)
     assert 0 <= p[0] <= p[1] <= 1

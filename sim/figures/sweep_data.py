@@ -18,6 +18,7 @@ from sim.errors import ResultsError
 from sim.scenario import Scenario
 from sim.sensitivity import unknown_name
 from sim.sweep_folder import SweepFolder
+from sim.vocabulary import RUN_COLUMNS, RunStatus
 
 __all__ = [
     "MAX_EXACT",
@@ -33,7 +34,7 @@ __all__ = [
 MAX_EXACT = 6
 """Up to this many distinct values, a parameter's values are shown as they are."""
 
-_RUN_COLUMNS = ("run", "point", "replicate", "seed", "status", "error")
+_RUN_COLUMNS = RUN_COLUMNS
 """Columns of the runs table that are neither parameters nor outcomes."""
 
 
@@ -68,12 +69,12 @@ class SweepData:
     @property
     def ok(self) -> pd.DataFrame:
         """Successful runs."""
-        return self.runs.loc[self.runs["status"] == "ok"]
+        return self.runs.loc[self.runs["status"] == RunStatus.OK]
 
     def note(self) -> str:
         """What the statistics leave out: failed runs, runs not done yet (empty if nothing)."""
         total = int(self.manifest.get("runs", len(self.runs)))
-        failed = int((self.runs["status"] != "ok").sum())
+        failed = int((self.runs["status"] != RunStatus.OK).sum())
         parts = []
         if failed:
             parts.append(
