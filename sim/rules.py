@@ -149,9 +149,13 @@ def allocation_weights(stock: F, gdp: F, affinity: F, bloc_tie: F, p: Investment
     """
     base = (fill(stock) + p.greenfield_share * gdp) * gdp ** (p.size_exponent - 1.0)
     w = base * np.exp(p.alignment_weight * (affinity - 0.5)) * (1.0 + p.bloc_bonus * bloc_tie)
+    if w.ndim == 1:  # one run, the model's case: a plain sum is cheaper than a keepdims one
+        total1 = w.sum()
+        return np.asarray(w / total1 if total1 > 0 else np.zeros_like(w))
     total = w.sum(axis=-1, keepdims=True)
-    positive = total > 0
-    return np.asarray(np.where(positive, w / np.where(positive, total, 1.0), 0.0))
+    out = np.zeros_like(w)
+    np.divide(w, total, out=out, where=total > 0)
+    return out
 
 
 def amortise(debt: F, p: InvestmentRules, dt: float) -> F:
@@ -238,6 +242,13 @@ def neighbour_mean(affinity: F, src: NDArray[np.intp], dst: NDArray[np.intp]) ->
     """
     n, k = affinity.shape[-2:]
     count = np.bincount(src, minlength=n).astype(float)
+    has = count > 0
+    if affinity.ndim == 2:  # one run, the model's case: fewer calls, the same sums
+        out = np.empty_like(affinity)
+        for j in range(k):
+            out[:, j] = np.bincount(src, weights=affinity[dst, j], minlength=n)
+        out[has] /= count[has, None]
+        return out, has
     runs = affinity.reshape(-1, n, k)
     weights = np.moveaxis(runs[:, dst, :], -1, 1)  # (runs, powers, edges)
     bins = np.arange(runs.shape[0] * k)[:, None] * n + src[None, :]
@@ -246,7 +257,6 @@ def neighbour_mean(affinity: F, src: NDArray[np.intp], dst: NDArray[np.intp]) ->
     # without edges, where bincount gives integers whatever the weights.
     by_state = np.moveaxis(sums.reshape(-1, k, n), 1, -1)
     out = np.ascontiguousarray(by_state, dtype=float).reshape(affinity.shape)
-    has = count > 0
     out[..., has, :] /= count[has, None]
     return out, np.broadcast_to(has, affinity.shape[:-1]).copy()
 
