@@ -30,7 +30,9 @@ from pydantic import (
 )
 
 from sim.errors import Problem, ResultsError, ScenarioError
+from sim.loader import dotted
 from sim.scenario import Frozen, Scenario, scenario_from_dict, yaml_repr
+from sim.schema.base import kind_of
 
 DATA_FILES = (
     "timeseries.parquet",
@@ -250,7 +252,7 @@ def validate_manifest(data: object, where: str = MANIFEST) -> Manifest:
     """Validate manifest JSON data; `where` names the file in messages."""
     if not isinstance(data, dict):
         raise ManifestError(
-            [Problem(where, 0, 0, "", f"expected a JSON object, got {_kind_of(data)}")]
+            [Problem(where, 0, 0, "", f"expected a JSON object, got {kind_of(data, 'an object')}")]
         )
     # Checked first: any other JSON object (a sweep.json, say) would get a screenful of errors.
     if data.get("geosim_manifest") != 1 or isinstance(data.get("geosim_manifest"), bool):
@@ -307,10 +309,10 @@ def _problems(exc: ValidationError, where: str) -> list[Problem]:
             msg = "unknown field" + _did_you_mean(loc)
         elif err["type"] in ("model_type", "dict_type", "list_type"):
             wanted = "a list" if err["type"] == "list_type" else "an object"
-            msg = f"expected {wanted}, got {_kind_of(given)}"
+            msg = f"expected {wanted}, got {kind_of(given, 'an object')}"
         elif _is_scalar(given) and _short(given) not in msg:
             msg += f" (got {_short(given)})"
-        out.append(Problem(where, 0, 0, _dotted(loc), msg))
+        out.append(Problem(where, 0, 0, dotted(tuple(loc)), msg))
     return out
 
 
@@ -323,26 +325,6 @@ def _did_you_mean(loc: list[int | str]) -> str:
     fields = list(model.model_fields)
     close = difflib.get_close_matches(str(loc[-1]), fields, n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else f" (expected one of: {', '.join(fields)})"
-
-
-def _dotted(loc: list[int | str]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + str(part)
-    return out
-
-
-def _kind_of(value: object) -> str:
-    """How a value reads in JSON terms (for messages)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    return "a list" if isinstance(value, list) else "an object"
 
 
 # --------------------------------------------------------------------------- checking a folder

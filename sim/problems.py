@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from sim.errors import Problem
 from sim.loader import Key, Tree
-from sim.schema.base import inner_model, yaml_repr
+from sim.schema.base import inner_model, kind_of, yaml_repr
 from sim.schema.scenario import Scenario
 
 _UNION_TAGS = {"function-after[_month(), str]", "int", "float", "bool", "str"}
@@ -35,7 +35,7 @@ def pydantic_problems(exc: ValidationError, tree: Tree, plain: Any) -> list[Prob
         elif err["type"] == "missing":
             msg = "required field is missing"
         elif err["type"] in ("model_type", "model_attributes_type", "dict_type"):
-            msg = f"expected a mapping, got {_yaml_kind(given)}"
+            msg = f"expected a mapping, got {kind_of(given)}"
         elif err["type"] == "union_tag_invalid":
             path = (*path, str(ctx.get("discriminator", "'type'")).strip("'"))
             tags = [t.strip(" '") for t in str(ctx.get("expected_tags", "")).split(",")]
@@ -65,19 +65,6 @@ def pydantic_problems(exc: ValidationError, tree: Tree, plain: Any) -> list[Prob
             out.pop()
         out.append(problem)
     return out
-
-
-def _yaml_kind(value: Any) -> str:
-    """How a value reads in YAML terms (for messages): null, a boolean, a number, a list..."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    return "a list" if isinstance(value, list | tuple) else "a mapping"
 
 
 def real_path(plain: Any, loc: Iterable[int | str]) -> Key:

@@ -13,7 +13,6 @@ import pandas as pd
 
 from sim.calendar import Calendar, month_index
 from sim.model import GeoModel
-from sim.schema.expectations import Expect
 from sim.schema.scenario import Scenario
 from sim.validation import LoadedScenario
 from sim.vocabulary import COUNT_OUTCOMES
@@ -149,10 +148,12 @@ def assemble(spec: Scenario, root: int, seeds: list[int], reps: list[Replicate])
                 }
             )
     model = pd.DataFrame(model_rows)
+    calendar = spec.time.calendar()
     outcomes = pd.DataFrame(
         [
-            {"replicate": rep.replicate, "expectation": xid, "met": evaluate(ex, rep, spec)}
+            {"replicate": rep.replicate, "expectation": xid, "met": ex.evaluate(view)}
             for rep in reps
+            for view in [RunView(rep, calendar)]
             for xid, ex in spec.expect.items()
         ],
         columns=["replicate", "expectation", "met"],
@@ -243,11 +244,6 @@ class RunView:
         return self.rep.names.index(name) if name in self.rep.names else None
 
 
-def evaluate(ex: Expect, rep: Replicate, spec: Scenario) -> bool:
-    """Whether one replicate shows an expected outcome (each type evaluates itself)."""
-    return ex.evaluate(RunView(rep, spec.time.calendar()))
-
-
 # --------------------------------------------------------------------------- sweep outcomes
 
 
@@ -277,8 +273,9 @@ def run_outcomes(rep: Replicate, spec: Scenario) -> dict[str, float]:
     kinds = [row["kind"] for row in rep.log]
     for name, kind in COUNT_OUTCOMES.items():
         out[name] = float(kinds.count(kind))
+    view = RunView(rep, spec.time.calendar())  # one view for all of the run's expectations
     for xid, ex in spec.expect.items():
-        out[f"expect.{xid}"] = float(evaluate(ex, rep, spec))
+        out[f"expect.{xid}"] = float(ex.evaluate(view))
     return out
 
 

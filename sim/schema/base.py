@@ -161,3 +161,17 @@ def yaml_repr(value: Any) -> str:
     if isinstance(value, float) and value in (float("inf"), float("-inf")):
         return ".inf" if value > 0 else "-.inf"
     return repr(value)
+
+
+def kind_of(value: Any, mapping: str = "a mapping") -> str:
+    """How a value reads to a user (for messages): null, a boolean, a number, a string, a list,
+    or `mapping` (JSON readers say "an object")."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "a list" if isinstance(value, list | tuple) else mapping

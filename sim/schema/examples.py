@@ -11,6 +11,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from sim.schema.events.engagement import EngagementEvent
+from sim.schema.events.threat import ThreatEvent
+
 EXAMPLE_SEED = 7
 """Root seed of example runs (with one replicate)."""
 
@@ -73,23 +76,10 @@ EXAMPLE_WORLD: dict[str, Any] = {
 """The world every example runs in (no events of its own)."""
 
 EXPECTATION_EVENTS: dict[str, Any] = {
-    "border": {
-        "type": "threat",
-        "date": "2025-03",
-        "sender": "USA",
-        "target": "MEX",
-        "demand": {"policy": "border_enforcement", "active": True},
-        "tariff": 0.25,
-    },
+    **ThreatEvent.example,
     "steel": {"type": "tariff", "date": "2025-03", "sender": "USA", "target": "MEX", "rate": 0.1},
     "exit": {"type": "leave", "date": "2025-04", "state": "PAN", "bloc": "BRI"},
-    "visit": {
-        "type": "engagement",
-        "date": "2025-03",
-        "power": "CHN",
-        "states": ["BOL"],
-        "intensity": 5.0,
-    },
+    **EngagementEvent.example,
 }
 """Events of the run the expectation examples are evaluated on: Mexico gives in to a threat
 (its cost of yielding is zero) under a separate 10% tariff, Panama leaves the BRI, China courts

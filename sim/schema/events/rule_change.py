@@ -7,6 +7,7 @@ from typing import Literal
 from sim.loader import Key
 from sim.schema.effects import Effect, World
 from sim.schema.events.base import EventBase
+from sim.schema.events.tariff import TariffEvent
 from sim.schema.parameters import check_rule_path, with_rule
 from sim.schema.refs import Refs
 
@@ -21,13 +22,7 @@ class RuleChangeEvent(EventBase):
     """New value (held to the parameter's own bounds)."""
 
     example = {
-        "steel": {
-            "type": "tariff",
-            "date": "2025-03",
-            "sender": "USA",
-            "target": "MEX",
-            "rate": 0.25,
-        },
+        **TariffEvent.example,  # the tariff whose impact the new elasticity sets
         "elastic": {
             "type": "rule_change",
             "date": "2025-02",

@@ -7,6 +7,7 @@ from typing import Literal
 from sim.loader import Key
 from sim.schema.effects import Effect, World
 from sim.schema.events.base import EventBase
+from sim.schema.events.tariff import TariffEvent
 from sim.schema.refs import Refs
 
 
@@ -20,13 +21,7 @@ class TariffLiftEvent(EventBase):
     """State relieved."""
 
     example = {
-        "steel": {
-            "type": "tariff",
-            "date": "2025-03",
-            "sender": "USA",
-            "target": "MEX",
-            "rate": 0.25,
-        },
+        **TariffEvent.example,  # the tariff the lift removes
         "truce": {"type": "tariff_lift", "date": "2025-06", "sender": "USA", "target": "MEX"},
     }
     effect = Effect(state="MEX", variable="tariff.USA", direction="down")
