@@ -1,0 +1,69 @@
+"""Outcomes typed on the command line: parsed, checked against the scenario, located."""
+
+from __future__ import annotations
+
+import pytest
+
+from sim.errors import ScenarioError
+from sim.outcome_options import build_checked, merged, option_locator, spec_from_options
+from sim.outcomes import OutcomeSpec
+from sim.scenario import load_scenario
+
+
+@pytest.fixture(scope="module")
+def scenario():  # type: ignore[no-untyped-def]
+    return load_scenario("latam_2025").scenario
+
+
+def test_options_become_a_spec_in_order() -> None:
+    spec = spec_from_options(["2026-01"], ["gap = tilt[BRA] - 1", "b=tilt[MEX] > 0"])
+    assert spec.dates == ("2026-01",)
+    assert list(spec.custom) == ["gap", "b"] and spec.custom["gap"] == " tilt[BRA] - 1"
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["x=1", "x=2"], "already defined by an earlier --outcome"),
+        (["1a=3"], "'1a' is not a valid outcome name"),
+        (["noeq"], "expected NAME=EXPRESSION"),
+        (["empty=  "], "expected NAME=EXPRESSION"),
+    ],
+)
+def test_malformed_options_are_refused_with_the_option(options: list[str], message: str) -> None:
+    with pytest.raises(ScenarioError) as info:
+        spec_from_options([], options)
+    assert message in str(info.value) and "--outcome" in str(info.value)
+
+
+def test_a_malformed_date_is_refused() -> None:
+    with pytest.raises(ScenarioError) as info:
+        spec_from_options(["2026-13"], [])
+    assert str(info.value).startswith("--at")
+
+
+def test_problems_point_at_the_column_in_the_option(scenario) -> None:  # type: ignore[no-untyped-def]
+    options = ["ok=tilt[BRA]", "bad=tilt[BRX] + 1", "worse=  meen(tilt)"]
+    spec = spec_from_options([], options)
+    with pytest.raises(ScenarioError) as info:
+        build_checked(scenario, spec, option_locator(options))
+    lines = str(info.value).splitlines()
+    assert len(lines) == 2  # every problem, not only the first
+    assert lines[0].startswith("--outcome:1:10: outcomes.custom.bad: unknown state 'BRX'")
+    assert "did you mean 'BRA'" in lines[0]
+    assert lines[1].startswith("--outcome:1:9: outcomes.custom.worse:")  # after the spaces
+
+
+def test_a_date_outside_the_horizon_is_located_at_at(scenario) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ScenarioError) as info:
+        build_checked(scenario, spec_from_options(["2040-01"], []), option_locator([]))
+    assert str(info.value).startswith("--at: outcomes.dates:")
+
+
+def test_merging_refuses_a_name_defined_twice() -> None:
+    a = OutcomeSpec(dates=("2026-01",), custom={"x": "1"})
+    b = OutcomeSpec(dates=("2026-01", "2027-01"), custom={"y": "2"})
+    both = merged(a, b)
+    assert both.dates == ("2026-01", "2027-01") and list(both.custom) == ["x", "y"]
+    with pytest.raises(ScenarioError, match=r"outcomes\.custom\.x"):
+        merged(a, OutcomeSpec(custom={"x": "3"}))
