@@ -15,7 +15,7 @@ import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
@@ -23,6 +23,9 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator, mo
 from sim.errors import GeosimError, Problem, ScenarioError
 from sim.loader import Tree, load_tree, parse_path, parse_value
 from sim.scenario import Frozen
+
+if TYPE_CHECKING:
+    from sim.outcomes import OutcomeSpec
 
 Method = Literal["grid", "lhs", "sobol", "morris"]
 
@@ -104,7 +107,16 @@ class Design(Frozen):
     seed: Annotated[int, Field(ge=0)] = 0
     """Root seed: drives the sampler and every run's seed."""
     outcomes: tuple[str, ...] = ()
-    """Outcomes of interest (columns of the runs table), used by `geosim sensitivity`."""
+    """Outcomes of interest, used by `geosim sensitivity`: any column of the runs or points
+    table, standard (`mean_tilt@end`, `tilt.BOL@2025-06`, ...) or custom. Checked against the
+    scenario before a sweep runs."""
+    outcome_dates: tuple[str, ...] = ()
+    """Extra dates (`YYYY-MM`) at which every run's standard outcomes are also computed, as
+    `<name>@<date>` columns (`--at`); `@end` is always computed."""
+    custom_outcomes: dict[str, str] = Field(default_factory=dict)
+    """Custom outcomes: column name -> expression (`--outcome NAME=EXPR`), e.g.
+    `bol_leans_china: tilt[BOL] > 0`. One that reduces over replicates
+    (`share(tilt[BOL] > 0, over=replicates)`) is a column of the points table."""
     morris_levels: Annotated[int, Field(ge=2, le=100)] = 4
     """Morris grid levels."""
 
@@ -119,12 +131,30 @@ class Design(Frozen):
                 raise ValueError(f"{name}: a {method} design needs `low`/`high`, not `values`")
         return value
 
+    @field_validator("outcome_dates")
+    @classmethod
+    def _dates(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        _outcome_spec(dates=value)  # YYYY-MM, a real month (the plan checks the horizon)
+        return value
+
+    @field_validator("custom_outcomes")
+    @classmethod
+    def _names(cls, value: dict[str, str]) -> dict[str, str]:
+        _outcome_spec(custom=value)  # names that can be columns (expressions: the plan)
+        return value
+
     @field_validator("samples")
     @classmethod
     def _power_of_two(cls, value: int, info: ValidationInfo) -> int:
         if info.data.get("method") == "sobol" and value & (value - 1):
             raise ValueError(f"a sobol design needs `samples` as a power of 2 (got {value})")
         return value
+
+    def outcome_spec(self) -> OutcomeSpec:
+        """The outcomes every run of the sweep computes besides the standard ones."""
+        from sim.outcomes import OutcomeSpec
+
+        return OutcomeSpec(dates=self.outcome_dates, custom=dict(self.custom_outcomes))
 
     def problem(self) -> dict[str, Any]:
         """SALib's problem definition (bounds in the unit cube; values are scaled by us)."""
@@ -168,6 +198,16 @@ class Design(Frozen):
         """Stable hash of the design (what makes two sweeps the same sweep)."""
         text = json.dumps(self.model_dump(mode="json"), sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _outcome_spec(**fields: Any) -> OutcomeSpec:
+    """An OutcomeSpec, its first problem as a plain ValueError (for a located design error)."""
+    from sim.outcomes import OutcomeSpec
+
+    try:
+        return OutcomeSpec(**fields)
+    except ValidationError as exc:
+        raise ValueError(exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
 
 
 def point_key(point: dict[str, Any]) -> int:
@@ -235,8 +275,9 @@ def sweep_design(
     replicates: int | None = None,
     seed: int | None = None,
     default_seed: int = 0,
-) -> Design:
-    """The design a sweep asks for: `--param` options (a grid) or a design file, not both.
+) -> tuple[Design, Tree | None]:
+    """The design a sweep asks for: `--param` options (a grid) or a design file, not both; and
+    the design file's tree (positions, for located errors), None for `--param`.
 
     `replicates` and `seed`, when given, replace the design file's; a `--param` grid has one
     replicate and `default_seed` (the scenario's `time.seed`) unless they are given.
@@ -244,13 +285,12 @@ def sweep_design(
     if design_file is not None and params:
         raise GeosimError("give either --param options or --design, not both")
     if design_file is not None:
-        design, _ = load_design(design_file)
+        design, tree = load_design(design_file)
         given = {"replicates": replicates, "seed": seed}
-        return design.model_copy(update={k: v for k, v in given.items() if v is not None})
+        return design.model_copy(update={k: v for k, v in given.items() if v is not None}), tree
     if params:
-        return design_from_options(
-            list(params), replicates or 1, default_seed if seed is None else seed
-        )
+        seed = default_seed if seed is None else seed
+        return design_from_options(list(params), replicates or 1, seed), None
     raise GeosimError("nothing to sweep: give --param PATH=a:b:n (repeatable) or --design")
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, BinaryIO, Literal
+from typing import TYPE_CHECKING, Annotated, Any, BinaryIO, Literal
 
 from pydantic import (
     AfterValidator,
@@ -31,18 +31,18 @@ from pydantic import (
 
 from sim.errors import Problem, ResultsError, ScenarioError
 from sim.loader import dotted
+from sim.results_format import FORMAT_HISTORY, FORMAT_VERSION, RUN_TABLES, TABLES
 from sim.scenario import Frozen, Scenario, scenario_from_dict, yaml_repr
 from sim.schema.base import kind_of
 
-DATA_FILES = (
-    "timeseries.parquet",
-    "events.csv",
-    "model.csv",
-    "outcomes.csv",
-    "summary.csv",
-    "expectations.csv",
-)
-"""The data files of a run folder, in the order they are written and reported."""
+if TYPE_CHECKING:
+    from sim.outcomes import OutcomeSpec
+
+DATA_FILES = tuple(f"{t}.{ext}" for t in RUN_TABLES for ext in ("parquet", "csv"))
+"""The names a run folder's data files may have, in the order they are written and reported:
+each table as Parquet (always written) and as CSV (with `--csv`)."""
+REQUIRED_FILES = tuple(TABLES[t].file for t in RUN_TABLES)
+"""The data files every run folder has: each table's Parquet file."""
 MANIFEST = "manifest.json"
 MAX_MANIFEST_BYTES = 16 * 1024 * 1024
 """Far above any real manifest (the baseline's is ~50 kB); bounds what a bad file can cost."""
@@ -107,11 +107,20 @@ class Override(_Strict):
     """True when `old` is the schema's default rather than a value written in a file."""
 
 
+class RecordedOutcomes(_Strict):
+    """The outcomes a run asked for (`--at`, `--outcome`): `sim.outcomes.OutcomeSpec` as JSON."""
+
+    dates: list[str] = Field(default_factory=list)
+    """Extra outcome dates (`YYYY-MM`) besides the end."""
+    custom: dict[str, str] = Field(default_factory=dict)
+    """Custom outcomes, name -> expression."""
+
+
 class Manifest(_Strict):
     """What `geosim run` records next to its data files: enough to re-run and check them."""
 
-    geosim_manifest: Literal[1]
-    """Manifest format version; 1 is the only one so far."""
+    format_version: Literal[2]
+    """Results format version (`sim.results_format.FORMAT_VERSION`) the folder is written in."""
     scenario_name: str
     """`meta.name` of the scenario (the results subfolder)."""
     scenario_files: list[str]
@@ -126,6 +135,8 @@ class Manifest(_Strict):
     """Number of replicates."""
     seeds: list[Seed]
     """Per-replicate seeds, one per replicate (derived from `root_seed`)."""
+    outcomes: RecordedOutcomes
+    """Outcomes asked for besides the standard ones (re-used by `geosim reproduce`)."""
     versions: dict[str, str]
     """Python and package versions that shape results."""
     git_sha: str | None
@@ -137,7 +148,7 @@ class Manifest(_Strict):
     seconds: dict[str, Annotated[float, Field(ge=0, allow_inf_nan=False)]]
     """Wall time of the run's phases."""
     outputs: dict[DataFileName, Digest]
-    """SHA-256 of each data file, by file name."""
+    """SHA-256 of each data file written, by file name."""
 
     @field_validator("seeds")
     @classmethod
@@ -148,6 +159,12 @@ class Manifest(_Strict):
                 f"{len(seeds)} seeds given but replicates is {n} (one seed per replicate expected)"
             )
         return seeds
+
+    def outcome_spec(self) -> OutcomeSpec:
+        """The recorded outcomes as the spec `sim.runner.run` takes."""
+        from sim.outcomes import OutcomeSpec
+
+        return OutcomeSpec(dates=tuple(self.outcomes.dates), custom=dict(self.outcomes.custom))
 
 
 # --------------------------------------------------------------------------- reading
@@ -254,10 +271,9 @@ def validate_manifest(data: object, where: str = MANIFEST) -> Manifest:
         raise ManifestError(
             [Problem(where, 0, 0, "", f"expected a JSON object, got {kind_of(data, 'an object')}")]
         )
-    # Checked first: any other JSON object (a sweep.json, say) would get a screenful of errors.
-    if data.get("geosim_manifest") != 1 or isinstance(data.get("geosim_manifest"), bool):
-        msg = f"expected 1, got {_short(data.get('geosim_manifest'))} (not a geosim run manifest)"
-        raise ManifestError([Problem(where, 0, 0, "geosim_manifest", msg)])
+    # Checked first: any other JSON object (a sweep.json, say) would get a screenful of errors,
+    # and a folder in another results format must be refused before any of it is read.
+    check_format(data, where)
     scenario, scenario_problems = _scenario(data.get("resolved_scenario"), where)
     given = dict(data)
     if scenario is not None:
@@ -273,6 +289,48 @@ def validate_manifest(data: object, where: str = MANIFEST) -> Manifest:
     if scenario_problems:
         problems = [p for p in problems if p.path != "resolved_scenario"]
     raise ManifestError(problems + scenario_problems)
+
+
+class UnsupportedFormat(ResultsError):
+    """A results folder written in another results format than this geosim reads (exit 2)."""
+
+
+def folder_format(data: dict[str, Any]) -> int | None:
+    """The results format a manifest says its folder is in: `format_version`, 1 for the marker
+    of manifests written before it existed, None if it is not a geosim run manifest."""
+    version = data.get("format_version")
+    if isinstance(version, int) and not isinstance(version, bool):
+        return version
+    if "format_version" not in data and data.get("geosim_manifest") == 1:
+        return 1
+    return None
+
+
+def check_format(data: dict[str, Any], where: str) -> None:
+    """UnsupportedFormat if the manifest `where` is of a folder in another results format;
+    ManifestError if it is no geosim run manifest at all."""
+    version = folder_format(data)
+    if version is None:
+        msg = (
+            f"expected {FORMAT_VERSION}, got {_short(data.get('format_version'))} "
+            "(not a geosim run manifest)"
+        )
+        raise ManifestError([Problem(where, 0, 0, "format_version", msg)])
+    if version == FORMAT_VERSION:
+        return
+    folder = Path(where).parent if Path(where).name == MANIFEST else Path(where)
+    was = FORMAT_HISTORY.get(version, "a format this geosim does not know (a newer geosim?)")
+    command = data.get("command")
+    rerun = (
+        f": `{' '.join(map(str, command))}`"
+        if isinstance(command, list) and command
+        else " (its manifest's `command`)"
+    )
+    raise UnsupportedFormat(
+        f"{folder}: written in results format {version} ({was}); this geosim reads format "
+        f"{FORMAT_VERSION} only and does not read the folder. To get it in format "
+        f"{FORMAT_VERSION}, re-run its command with this geosim{rerun}"
+    )
 
 
 def _scenario(value: object, where: str) -> tuple[Scenario | None, list[Problem]]:
@@ -357,7 +415,7 @@ class FileCheck:
     """One data file's status, with why when it is not identical."""
 
     name: str
-    """Data file name, e.g. `summary.csv`."""
+    """Data file name, e.g. `runs.parquet`."""
     status: Status
     """How it compares."""
     note: str = ""
@@ -371,7 +429,7 @@ class Report:
     folder: Path
     """The run folder checked."""
     files: tuple[FileCheck, ...]
-    """One entry per data file, in `DATA_FILES` order."""
+    """One entry per data file checked, in `DATA_FILES` order."""
 
     @property
     def ok(self) -> bool:
@@ -384,10 +442,17 @@ class Report:
 
 
 def verify_folder(folder: str | Path, manifest: Manifest | None = None) -> Report:
-    """Hash the folder's data files against its manifest (read from the folder if not given)."""
+    """Hash the folder's data files against its manifest (read from the folder if not given):
+    every file the manifest lists, every required Parquet table (MISSING if absent), and any
+    other data file in the folder (ALTERED: not listed)."""
     path = Path(folder)
     m = manifest if manifest is not None else read_manifest(path / MANIFEST)
-    return Report(path, tuple(_check(path / name, m.outputs.get(name)) for name in DATA_FILES))
+    names = [
+        name
+        for name in DATA_FILES
+        if name in REQUIRED_FILES or name in m.outputs or os.path.lexists(path / name)
+    ]
+    return Report(path, tuple(_check(path / name, m.outputs.get(name)) for name in names))
 
 
 def _check(path: Path, digest: str | None) -> FileCheck:

@@ -42,17 +42,16 @@ def spec_from_options(dates: Sequence[str], outcomes: Sequence[str]) -> OutcomeS
             problems.append(Problem(where, 0, 0, f"outcomes.custom.{name}", msg))
         else:
             custom[name] = expr
+    try:
+        spec = OutcomeSpec(dates=tuple(dates), custom=custom)
+    except ValidationError as exc:  # a malformed date, reported with the options' problems
+        problems += [
+            Problem("--at" if e["loc"][:1] == ("dates",) else "--outcome", 0, 0, "", e["msg"])
+            for e in exc.errors(include_url=False)
+        ]
     if problems:
         raise ScenarioError(problems)
-    try:
-        return OutcomeSpec(dates=tuple(dates), custom=custom)
-    except ValidationError as exc:
-        raise ScenarioError(
-            [
-                Problem("--at" if e["loc"][:1] == ("dates",) else "--outcome", 0, 0, "", e["msg"])
-                for e in exc.errors(include_url=False)
-            ]
-        ) from None
+    return spec
 
 
 def option_locator(outcomes: Sequence[str]) -> Locate:

@@ -1,5 +1,8 @@
 """Results folders: atomic writing, the manifest, reading back, and reproducing a run.
 
+Every table is written in the results format (`sim.results_format`, documented in
+docs/results-format.md): Parquet always, a CSV copy on request.
+
 A run folder appears under its final name only once every file in it is complete, and runs
 writing into the same root at the same time never share a name or a staging folder (see
 `sim.publish`).
@@ -25,9 +28,11 @@ import pandas as pd
 from sim.errors import ResultsError
 from sim.manifest import DATA_FILES as DATA_FILES  # re-exported: readers import it from here
 from sim.manifest import MANIFEST, Manifest, Report, read_manifest, verify_folder, with_rerun
+from sim.manifest import REQUIRED_FILES as REQUIRED_FILES
 from sim.manifest import sha256 as sha256
 from sim.provenance import git_sha, package_versions
 from sim.publish import Slot, claimed, publish
+from sim.results_format import FORMAT_VERSION, TABLES, conform, to_csv_text, write_parquet
 from sim.scenario import LoadedScenario, Scenario
 
 if TYPE_CHECKING:  # readers of results folders (plots) must not pull in the model
@@ -45,14 +50,20 @@ def run_id(result: RunResult) -> str:
     return f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{digest}"
 
 
-def write_tables(result: RunResult, folder: Path) -> None:
-    """Write the data files of a run into `folder` (deterministic bytes for equal results)."""
-    result.timeseries.to_parquet(folder / "timeseries.parquet", index=False, compression="zstd")
-    result.events.to_csv(folder / "events.csv", index=False, lineterminator="\n")
-    result.model.to_csv(folder / "model.csv", index=False, lineterminator="\n")
-    result.outcomes.to_csv(folder / "outcomes.csv", index=False, lineterminator="\n")
-    result.summary.to_csv(folder / "summary.csv", index=False, lineterminator="\n")
-    result.expectations().to_csv(folder / "expectations.csv", index=False, lineterminator="\n")
+def write_tables(result: RunResult, folder: Path, *, csv: bool = False) -> list[str]:
+    """Write the data files of a run into `folder`: every table as Parquet and, with `csv`, as
+    CSV too (deterministic bytes for equal results). Returns the file names, in DATA_FILES order.
+    """
+    written = []
+    for name, frame in result.tables().items():
+        table = TABLES[name]
+        arrow = conform(frame, table, result.family_types(name))
+        write_parquet(arrow, folder / table.file)
+        written.append(table.file)
+        if csv:
+            (folder / f"{name}.csv").write_bytes(to_csv_text(arrow).encode("utf-8"))
+            written.append(f"{name}.csv")
+    return written
 
 
 def write_run(
@@ -64,18 +75,19 @@ def write_run(
     folder_name: str | None = None,
     extra: Callable[[Path], None] | None = None,
     slot: Slot | None = None,
+    csv: bool = False,
 ) -> Path:
     """Write a complete run folder `root/<scenario>/<name>/` atomically; returns its path.
 
     `folder_name` must be free (ResultsError otherwise); without it the folder is named
     `<time>-<hash>`, with a suffix if that is taken. `slot`, from `claimed()`, is a name claimed
     before the run started (the CLI claims an explicit `--name` before simulating). `extra(tmp)`
-    may add files (plots) before the folder is published.
+    may add files (plots) before the folder is published. `csv` adds a CSV copy of each table.
     """
 
     def fill(tmp: Path) -> None:
-        write_tables(result, tmp)
-        manifest = build_manifest(result, loaded, command, tmp)
+        written = write_tables(result, tmp, csv=csv)
+        manifest = build_manifest(result, loaded, command, tmp, written)
         # No sort_keys: mapping order in the scenario is meaningful (it fixes agent order).
         atomic_write_text(tmp / "manifest.json", json.dumps(manifest, indent=2))
         if extra is not None:
@@ -89,11 +101,16 @@ def write_run(
 
 
 def build_manifest(
-    result: RunResult, loaded: LoadedScenario | None, command: list[str] | None, folder: Path
+    result: RunResult,
+    loaded: LoadedScenario | None,
+    command: list[str] | None,
+    folder: Path,
+    written: list[str],
 ) -> dict[str, Any]:
-    """Everything needed to re-run and check a run: scenario, overrides, seeds, versions, hashes."""
+    """Everything needed to re-run and check a run: scenario, overrides, seeds, outcomes asked
+    for, versions, and the hash of every data file `written`."""
     return {
-        "geosim_manifest": 1,
+        "format_version": FORMAT_VERSION,
         "scenario_name": result.scenario.meta.name,
         "scenario_files": loaded.files if loaded else [],
         "overrides": loaded.overrides if loaded else [],
@@ -101,12 +118,13 @@ def build_manifest(
         "root_seed": result.root_seed,
         "replicates": len(result.seeds),
         "seeds": result.seeds,
+        "outcomes": result.outcome_spec.model_dump(mode="json"),
         "versions": package_versions(),
         "git_sha": git_sha(),
         "command": command if command is not None else sys.argv,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "seconds": {k: round(v, 4) for k, v in result.seconds.items()},
-        "outputs": {f: sha256(folder / f) for f in DATA_FILES if (folder / f).exists()},
+        "outputs": {f: sha256(folder / f) for f in written},
     }
 
 
@@ -152,17 +170,36 @@ class RunFolder:
         """The resolved scenario the run used."""
         return self.validated.resolved_scenario
 
+    def table(self, name: str) -> pd.DataFrame:
+        """One table of the folder (`sim.results_format.RUN_TABLES`), read from its Parquet file."""
+        path = self.path / TABLES[name].file
+        if not path.is_file():
+            raise ResultsError(f"{path}: missing (the folder is incomplete or was edited)")
+        return pd.read_parquet(path)
+
+    def runs(self) -> pd.DataFrame:
+        """One row per replicate: ids, seed, status, then every run-level outcome."""
+        return self.table("runs")
+
+    def points(self) -> pd.DataFrame:
+        """The design point (one row): its key and the point-level outcomes."""
+        return self.table("points")
+
     def timeseries(self) -> pd.DataFrame:
-        """Long table: date, step, replicate, state, variable, value."""
-        return pd.read_parquet(self.path / "timeseries.parquet")
+        """Long table: run, point, replicate, step, date, state, variable, value."""
+        return self.table("timeseries")
 
     def events(self) -> pd.DataFrame:
-        """Event log: replicate, step, date, kind, actor, target, details (JSON)."""
-        return pd.read_csv(self.path / "events.csv", keep_default_na=False)
+        """Event log: run, point, replicate, seq, step, date, kind, actor, target, details."""
+        return self.table("events")
+
+    def model(self) -> pd.DataFrame:
+        """Model-level series per replicate and step."""
+        return self.table("model")
 
     def expectations(self) -> pd.DataFrame:
         """Expectation shares of the run."""
-        return pd.read_csv(self.path / "expectations.csv")
+        return self.table("expectations")
 
 
 def reproduce(folder: str | Path, into: Path) -> Report:
@@ -174,9 +211,11 @@ def reproduce(folder: str | Path, into: Path) -> Report:
     original = RunFolder.open(folder)
     m = original.validated
     checked = verify_folder(original.path, m)  # before the re-run: it does not depend on it
-    result = run(m.resolved_scenario, seed=m.root_seed, replicates=m.replicates)
+    result = run(
+        m.resolved_scenario, seed=m.root_seed, replicates=m.replicates, outcomes=m.outcome_spec()
+    )
     if result.seeds != m.seeds:
         raise ResultsError("derived seeds differ from the manifest's: seed derivation changed")
     into.mkdir(parents=True, exist_ok=True)
-    write_tables(result, into)
+    write_tables(result, into, csv=any(name.endswith(".csv") for name in m.outputs))
     return with_rerun(checked, m, into)

@@ -1,10 +1,11 @@
-"""Run a scenario: replicates with seeds derived from one root seed, tables back as DataFrames."""
+"""Run a scenario: replicates with seeds derived from one root seed, tables back as DataFrames
+(in the results format of `sim.results_format`)."""
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,10 +13,16 @@ import numpy as np
 import pandas as pd
 
 from sim.calendar import Calendar, month_index
+from sim.design import point_key
 from sim.model import GeoModel
+from sim.outcomes import OutcomeSet, OutcomeSpec
+from sim.results_format import RUN_TABLES, TABLES, month_starts
 from sim.schema.scenario import Scenario
 from sim.validation import LoadedScenario
-from sim.vocabulary import COUNT_OUTCOMES
+from sim.vocabulary import RunStatus
+
+MODEL_COLUMNS = ("mean_tilt", "tariffs_in_force", "threats_outstanding")
+"""Model-level series of the `model` table (the Mesa DataCollector's reporters)."""
 
 
 def replicate_seeds(root: int, replicates: int) -> list[int]:
@@ -64,24 +71,28 @@ def run_once(
 
 @dataclass
 class RunResult:
-    """Everything `geosim run` writes, as DataFrames, plus provenance."""
+    """Everything `geosim run` writes, as DataFrames in the results format (`sim.results_format`),
+    plus provenance. A run is a sweep of one design point (point 0) without parameters: `run` and
+    `replicate` are the same id."""
 
     scenario: Scenario
     root_seed: int
     seeds: list[int]
+    outcome_spec: OutcomeSpec
+    outcome_set: OutcomeSet
+    runs: pd.DataFrame
+    points: pd.DataFrame
     timeseries: pd.DataFrame
     events: pd.DataFrame
     model: pd.DataFrame
-    outcomes: pd.DataFrame
-    summary: pd.DataFrame
     seconds: dict[str, float] = field(default_factory=dict)
 
     def expectations(self) -> pd.DataFrame:
         """Share of replicates meeting each expectation, against the share required."""
         rows = []
         for xid, ex in self.scenario.expect.items():
-            ok = self.outcomes.loc[self.outcomes["expectation"] == xid, "met"]
-            share = float(ok.mean()) if len(ok) else float("nan")
+            met = self.runs[f"expect.{xid}"].astype("boolean")
+            share = float(met.astype("Float64").mean()) if met.notna().any() else float("nan")
             rows.append(
                 {
                     "expectation": xid,
@@ -92,9 +103,33 @@ class RunResult:
                     "passed": bool(share >= ex.share),
                 }
             )
-        return pd.DataFrame(
-            rows, columns=["expectation", "type", "description", "share", "required", "passed"]
-        )
+        return pd.DataFrame(rows, columns=TABLES["expectations"].fixed())
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Every table of a run folder, by table name (`sim.results_format.RUN_TABLES`)."""
+        frames = {
+            "runs": self.runs,
+            "points": self.points,
+            "timeseries": self.timeseries,
+            "events": self.events,
+            "model": self.model,
+            "expectations": self.expectations(),
+        }
+        return {name: frames[name] for name in RUN_TABLES}
+
+    def family_types(self, table: str) -> dict[str, str]:
+        """The family columns `table` holds in this run (name -> results-format type)."""
+        os_ = self.outcome_set
+        if table == "runs":
+            return {c: _format_type(os_.dtypes[c]) for c in os_.run_columns}
+        if table == "points":
+            return {c: _format_type(os_.dtypes[c]) for c in os_.point_columns}
+        return {}
+
+
+def _format_type(dtype: str) -> str:
+    """An outcome's pandas dtype name -> the results-format type name."""
+    return "bool" if dtype in ("boolean", "bool") else "float64"
 
 
 def run(
@@ -102,11 +137,18 @@ def run(
     seed: int | None = None,
     replicates: int = 1,
     progress: Callable[[int], None] | None = None,
+    outcomes: OutcomeSpec | None = None,
 ) -> RunResult:
-    """Run independent replicates with seeds derived from `seed` (default: the scenario's)."""
+    """Run independent replicates with seeds derived from `seed` (default: the scenario's).
+
+    `outcomes` asks for extra dates and custom outcomes; it is checked (OutcomeError) before
+    anything runs.
+    """
     spec = scenario.scenario if isinstance(scenario, LoadedScenario) else scenario
     if replicates < 1:
         raise ValueError("replicates must be at least 1")
+    outcomes = outcomes if outcomes is not None else OutcomeSpec()
+    outcome_set = OutcomeSet.build(spec, outcomes)
     root = spec.time.seed if seed is None else seed
     seeds = replicate_seeds(root, replicates)
     t0 = time.perf_counter()
@@ -116,49 +158,127 @@ def run(
         if progress is not None:
             progress(r + 1)
     t1 = time.perf_counter()
-    result = assemble(spec, root, seeds, reps)
+    result = assemble(spec, root, seeds, reps, outcomes, outcome_set)
     result.seconds = {"simulate": t1 - t0, "tables": time.perf_counter() - t1}
     return result
 
 
-def assemble(spec: Scenario, root: int, seeds: list[int], reps: list[Replicate]) -> RunResult:
-    """Turn replicate arrays into long tables and evaluate the expectations."""
-    ts = pd.concat([_long(rep) for rep in reps], ignore_index=True)
-    events = pd.DataFrame(
-        [
-            {
-                "replicate": rep.replicate,
-                **{k: v for k, v in row.items() if k != "details"},
-                "details": json.dumps(row["details"], sort_keys=True, default=_json_default),
-            }
-            for rep in reps
-            for row in rep.log
-        ],
-        columns=["replicate", "step", "date", "kind", "actor", "target", "details"],
+def assemble(
+    spec: Scenario,
+    root: int,
+    seeds: list[int],
+    reps: list[Replicate],
+    outcomes: OutcomeSpec | None = None,
+    outcome_set: OutcomeSet | None = None,
+) -> RunResult:
+    """Turn replicate arrays into the results-format tables and evaluate the outcomes."""
+    outcomes = outcomes if outcomes is not None else OutcomeSpec()
+    outcome_set = outcome_set if outcome_set is not None else OutcomeSet.build(spec, outcomes)
+    runs, points = _outcome_tables(spec, reps, outcome_set)
+    return RunResult(
+        scenario=spec,
+        root_seed=root,
+        seeds=seeds,
+        outcome_spec=outcomes,
+        outcome_set=outcome_set,
+        runs=runs,
+        points=points,
+        timeseries=pd.concat([long_frame(rep) for rep in reps], ignore_index=True),
+        events=_events(reps),
+        model=_model(reps),
     )
-    model_rows = []
+
+
+def _ids(rep: Replicate, n: int) -> dict[str, np.ndarray]:
+    """The id columns of `n` rows of one replicate (run = replicate, point 0)."""
+    return {
+        "run": np.full(n, rep.replicate, dtype=np.int64),
+        "point": np.zeros(n, dtype=np.int64),
+        "replicate": np.full(n, rep.replicate, dtype=np.int64),
+    }
+
+
+def _outcome_tables(
+    spec: Scenario, reps: list[Replicate], outcome_set: OutcomeSet
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The runs table (one row per replicate) and the points table (the one point)."""
+    calendar = spec.time.calendar()
+    rows = [
+        {
+            "run": rep.replicate,
+            "point": 0,
+            "replicate": rep.replicate,
+            "seed": rep.seed,
+            "status": RunStatus.OK.value,
+            "error": "",
+            **outcome_set.evaluate_run(RunView(rep, calendar)),
+        }
+        for rep in reps
+    ]
+    fixed = TABLES["runs"].fixed()
+    full = pd.DataFrame(
+        rows, columns=[*fixed, *outcome_set.run_columns, *outcome_set.partial_columns]
+    )
+    full["seed"] = np.array([rep.seed for rep in reps], dtype=np.uint64)
+    for c in outcome_set.run_columns:
+        full[c] = full[c].astype(_pandas_dtype(outcome_set.dtypes[c]))
+    evaluated = outcome_set.evaluate_points(full)
+    points = pd.DataFrame({"point": np.zeros(1, dtype=np.int64), "point_key": [point_key({})]})
+    for c in outcome_set.point_columns:
+        values = evaluated.loc[evaluated["point"] == 0, c].to_numpy()
+        points[c] = pd.Series(values, dtype=_pandas_dtype(outcome_set.dtypes[c]))
+    return full[[*fixed, *outcome_set.run_columns]], points
+
+
+def _pandas_dtype(dtype: str) -> pd.api.extensions.ExtensionDtype | np.dtype[Any]:
+    """An outcome's dtype as pandas holds it: nullable boolean or float64."""
+    return pd.BooleanDtype() if dtype in ("boolean", "bool") else np.dtype(np.float64)
+
+
+def _events(reps: list[Replicate]) -> pd.DataFrame:
+    """The event log of every replicate, in the order it was written, with timestamp dates."""
+    frames = []
     for rep in reps:
-        for step, values in enumerate(zip(*rep.model_vars.values(), strict=True)):
-            model_rows.append(
+        n = len(rep.log)
+        steps = np.array([row["step"] for row in rep.log], dtype=np.int32)
+        frame = pd.DataFrame(
+            {
+                **_ids(rep, n),
+                "seq": np.arange(n, dtype=np.int32),
+                "step": steps,
+                "date": month_starts(rep.labels)[steps],
+                "kind": [str(row["kind"]) for row in rep.log],
+                "actor": [str(row["actor"]) for row in rep.log],
+                "target": [str(row["target"] or "") for row in rep.log],
+                "details": [
+                    json.dumps(row["details"], sort_keys=True, default=_json_default)
+                    for row in rep.log
+                ],
+            }
+        )
+        frames.append(frame.sort_values(["step", "seq"], kind="stable"))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _model(reps: list[Replicate]) -> pd.DataFrame:
+    """Model-level series (Mesa DataCollector) per replicate and step."""
+    frames = []
+    for rep in reps:
+        n = len(rep.labels)
+        frames.append(
+            pd.DataFrame(
                 {
-                    "replicate": rep.replicate,
-                    "step": step,
-                    "date": rep.labels[step],
-                    **dict(zip(rep.model_vars, values, strict=True)),
+                    **_ids(rep, n),
+                    "step": np.arange(n, dtype=np.int32),
+                    "date": month_starts(rep.labels),
+                    **{
+                        name: np.asarray(rep.model_vars.get(name, [np.nan] * n))
+                        for name in MODEL_COLUMNS
+                    },
                 }
             )
-    model = pd.DataFrame(model_rows)
-    calendar = spec.time.calendar()
-    outcomes = pd.DataFrame(
-        [
-            {"replicate": rep.replicate, "expectation": xid, "met": ex.evaluate(view)}
-            for rep in reps
-            for view in [RunView(rep, calendar)]
-            for xid, ex in spec.expect.items()
-        ],
-        columns=["replicate", "expectation", "met"],
-    )
-    return RunResult(spec, root, seeds, ts, events, model, outcomes, _summary(reps))
+        )
+    return pd.concat(frames, ignore_index=True)
 
 
 def _json_default(value: Any) -> Any:
@@ -167,42 +287,39 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def _long(rep: Replicate) -> pd.DataFrame:
-    """One row per (step, state, variable), step 0 included; NaN (not known) becomes a null."""
-    steps, n, v = rep.data.shape
-    step_idx = np.repeat(np.arange(steps), n * v)
-    state_idx = np.tile(np.repeat(np.arange(n), v), steps)
-    var_idx = np.tile(np.arange(v), steps * n)
+def long_frame(
+    rep: Replicate,
+    ids: tuple[int, int, int] | None = None,
+    variables: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """One run's long time series (the `timeseries` table's rows): one row per (step, state,
+    variable) in that order, states and variables in scenario order, step 0 included, NaN (not
+    known) kept as a null. `ids` is (run, point, replicate), by default (replicate, 0,
+    replicate) as in a run folder; `variables` a subset (a sweep's `--timeseries`)."""
+    names = list(rep.names if variables is None else variables)
+    cols = [rep.names.index(v) for v in names]
+    steps, n, _ = rep.data.shape
+    v = len(cols)
+    size = steps * n * v
+    run, point, replicate = (rep.replicate, 0, rep.replicate) if ids is None else ids
+    step = np.repeat(np.arange(steps, dtype=np.int32), n * v)
+    values = rep.data if variables is None else rep.data[:, :, cols]
     return pd.DataFrame(
         {
-            "date": pd.Categorical.from_codes(step_idx, categories=pd.Index(rep.labels)),
-            "step": step_idx.astype(np.int32),
-            "replicate": np.full(steps * n * v, rep.replicate, dtype=np.int32),
-            "state": pd.Categorical.from_codes(state_idx, categories=pd.Index(rep.states)),
-            "variable": pd.Categorical.from_codes(var_idx, categories=pd.Index(rep.names)),
-            "value": rep.data.reshape(-1),
+            "run": np.full(size, run, dtype=np.int64),
+            "point": np.full(size, point, dtype=np.int64),
+            "replicate": np.full(size, replicate, dtype=np.int64),
+            "step": step,
+            "date": month_starts(rep.labels)[step],
+            "state": pd.Categorical.from_codes(
+                np.tile(np.repeat(np.arange(n), v), steps), categories=pd.Index(rep.states)
+            ),
+            "variable": pd.Categorical.from_codes(
+                np.tile(np.arange(v), steps * n), categories=pd.Index(names)
+            ),
+            "value": values.reshape(-1),
         }
     )
-
-
-def _summary(reps: list[Replicate]) -> pd.DataFrame:
-    rows = []
-    for rep in reps:
-        first, last = rep.data[0], rep.data[-1]
-        for i, state in enumerate(rep.states):
-            row: dict[str, Any] = {
-                "replicate": rep.replicate,
-                "seed": rep.seed,
-                "state": state,
-                "tilt_start": first[i, 0],
-                "tilt_end": last[i, 0],
-                "tilt_change": last[i, 0] - first[i, 0],
-            }
-            for c, name in enumerate(rep.names):
-                if name.startswith(("affinity.", "bloc.", "policy.")):
-                    row[f"{name}_end"] = last[i, c]
-            rows.append(row)
-    return pd.DataFrame(rows)
 
 
 # --------------------------------------------------------------------------- expectations
@@ -242,60 +359,3 @@ class RunView:
     def column(self, name: str) -> int | None:
         """Index of a variable, or None if the run did not record it."""
         return self.rep.names.index(name) if name in self.rep.names else None
-
-
-# --------------------------------------------------------------------------- sweep outcomes
-
-
-def outcome_names(spec: Scenario) -> list[str]:
-    """Columns `run_outcomes` produces for a scenario, in order (fixed for a whole sweep)."""
-    names = ["mean_tilt_end"]
-    names += [f"tilt_end.{s}" for s in spec.states]
-    names += [f"tilt_change.{s}" for s in spec.states]
-    names += [f"bloc_end.{b}.{s}" for b in spec.blocs for s in spec.states]
-    names += list(COUNT_OUTCOMES)
-    names += [f"expect.{x}" for x in spec.expect]
-    return names
-
-
-def run_outcomes(rep: Replicate, spec: Scenario) -> dict[str, float]:
-    """Scalar outcomes of one run: final tilts, memberships, threat counts, expectations met."""
-    first, last = rep.data[0], rep.data[-1]
-    col = {name: c for c, name in enumerate(rep.names)}
-    out: dict[str, float] = {"mean_tilt_end": float(np.mean(last[:, 0]))}
-    for i, s in enumerate(rep.states):
-        out[f"tilt_end.{s}"] = float(last[i, 0])
-    for i, s in enumerate(rep.states):
-        out[f"tilt_change.{s}"] = float(last[i, 0] - first[i, 0])
-    for b in spec.blocs:
-        for i, s in enumerate(rep.states):
-            out[f"bloc_end.{b}.{s}"] = float(last[i, col[f"bloc.{b}"]])
-    kinds = [row["kind"] for row in rep.log]
-    for name, kind in COUNT_OUTCOMES.items():
-        out[name] = float(kinds.count(kind))
-    view = RunView(rep, spec.time.calendar())  # one view for all of the run's expectations
-    for xid, ex in spec.expect.items():
-        out[f"expect.{xid}"] = float(ex.evaluate(view))
-    return out
-
-
-def tilt_frame(rep: Replicate, run_id: int, variables: tuple[str, ...] = ("tilt",)) -> pd.DataFrame:
-    """Long rows (run, step, state, variable, value) of selected variables of one run: one per
-    (step, state, variable), with a null value where it is not known."""
-    cols = [rep.names.index(v) for v in variables]
-    steps, n, _ = rep.data.shape
-    block = rep.data[:, :, cols]  # steps x states x vars
-    v = len(cols)
-    return pd.DataFrame(
-        {
-            "run": np.full(steps * n * v, run_id, dtype=np.int64),
-            "step": np.repeat(np.arange(steps, dtype=np.int32), n * v),
-            "state": pd.Categorical.from_codes(
-                np.tile(np.repeat(np.arange(n), v), steps), categories=pd.Index(rep.states)
-            ),
-            "variable": pd.Categorical.from_codes(
-                np.tile(np.arange(v), steps * n), categories=pd.Index(list(variables))
-            ),
-            "value": block.reshape(-1),
-        }
-    )

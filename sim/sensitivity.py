@@ -3,8 +3,10 @@
 `indices(design, Y)` turns one outcome's value at every design point into indices: for a
 `sobol` design, first-order (S1) and total (ST) Sobol indices with bootstrap 95% intervals;
 for a `morris` design, the elementary-effects statistics mu, mu* (with its interval) and sigma.
-`analyse` reads a sweep folder, averages each design point's successful replicates, calls
-`indices` for each outcome and writes `sensitivity-<outcome>.csv` into the folder.
+`analyse` reads a sweep folder, takes each design point's value of every outcome (a run-level
+outcome: the mean over the point's successful replicates; a point-level custom outcome: its
+column of points.parquet), calls `indices` and writes `sensitivity-<outcome>.csv` into the
+folder. Every outcome name is checked before any is analysed.
 
 Indices are computed in the unit cube the design sampled from (`Design.problem()`), not on the
 scaled parameter values. For Sobol indices this changes nothing: they are shares of the
@@ -19,6 +21,7 @@ from __future__ import annotations
 import difflib
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,12 +35,16 @@ from sim.sweep_folder import SweepFolder
 from sim.vocabulary import RUN_COLUMNS, RunStatus
 
 __all__ = [
+    "DEFAULT_OUTCOME",
     "MORRIS_COLUMNS",
+    "POINT_COLUMNS",
     "SOBOL_COLUMNS",
     "analyse",
+    "check_outcomes",
     "compact_names",
     "indices",
     "point_means",
+    "point_values",
     "unknown_name",
 ]
 
@@ -45,30 +52,41 @@ SOBOL_COLUMNS = ["parameter", "S1", "S1_conf", "ST", "ST_conf"]
 MORRIS_COLUMNS = ["parameter", "mu", "mu_star", "mu_star_conf", "sigma"]
 SHOWN_RUNS = 20
 """Most run ids an error message lists."""
+DEFAULT_OUTCOME = "mean_tilt@end"
+"""What `geosim sensitivity` analyses when neither the command nor the design names outcomes."""
+POINT_COLUMNS = ("point", "point_key")
+"""Columns of the points table that are neither parameters nor outcomes."""
 
 
 # --------------------------------------------------------------------------- names
 
 
 def compact_names(names: Sequence[str]) -> str:
-    """Names with a shared prefix folded: `tilt_end.{ARG,BOL,...}` (outcome lists are long)."""
-    families: dict[str, list[str]] = {}
+    """Names with a shared part folded: `tilt.{ARG,BOL,...}@end` (outcome lists are long)."""
+    families: dict[tuple[str, str], list[str]] = {}
     for n in names:
-        head, dot, tail = n.rpartition(".")
-        families.setdefault(head if dot else n, []).append(tail if dot else "")
+        body, at, date = n.partition("@")
+        head, dot, tail = body.rpartition(".")
+        key = (head if dot else body, at + date)
+        families.setdefault(key, []).append(tail if dot else "")
     parts = []
-    for head, tails in families.items():
+    for (head, date), tails in families.items():
         if tails == [""]:
-            parts.append(head)
+            parts.append(head + date)
         elif len(tails) == 1:
-            parts.append(f"{head}.{tails[0]}")
+            parts.append(f"{head}.{tails[0]}{date}")
         else:
-            parts.append(f"{head}.{{{','.join(tails)}}}")
+            parts.append(f"{head}.{{{','.join(tails)}}}{date}")
     return ", ".join(parts)
 
 
 def unknown_name(kind: str, name: str, valid: Sequence[str], compact: bool = False) -> ResultsError:
     """An error for an unknown parameter or outcome: closest valid names, then all of them."""
+    return ResultsError(unknown_message(kind, name, valid, compact))
+
+
+def unknown_message(kind: str, name: str, valid: Sequence[str], compact: bool = False) -> str:
+    """`unknown <kind> 'name' (did you mean ...?); valid: ...`."""
     close = difflib.get_close_matches(name, valid, n=3, cutoff=0.6)
     if not close:
         # Paths are long; compare the last part too (`credibilty` -> rules.threats.credibility).
@@ -76,7 +94,7 @@ def unknown_name(kind: str, name: str, valid: Sequence[str], compact: bool = Fal
         close = [tails[t] for t in difflib.get_close_matches(name, list(tails), n=3, cutoff=0.6)]
     hint = f" (did you mean {' or '.join(map(repr, close))}?)" if close else ""
     shown = compact_names(valid) if compact else ", ".join(valid)
-    return ResultsError(f"unknown {kind} {name!r}{hint}; valid: {shown}")
+    return f"unknown {kind} {name!r}{hint}; valid: {shown}"
 
 
 # --------------------------------------------------------------------------- indices
@@ -157,8 +175,9 @@ def point_means(runs: pd.DataFrame, design: Design, outcome: str) -> tuple[np.nd
         )
     ok = runs["status"] == RunStatus.OK
     failed = int((~ok).sum())
-    good = runs.loc[ok & runs[outcome].notna()]
-    means = good.groupby("point")[outcome].mean().reindex(range(n_points))
+    values = runs[outcome].astype("Float64")  # booleans (expect.*) count as 0/1
+    good = ok & values.notna()
+    means = values[good].groupby(runs.loc[good, "point"]).mean().reindex(range(n_points))
     empty = set(np.flatnonzero(means.isna().to_numpy()).tolist())
     if empty:
         with_ok = set(runs.loc[ok, "point"].tolist())
@@ -187,11 +206,85 @@ def _atomic_csv(df: pd.DataFrame, path: Path) -> None:
         raise
 
 
+def point_values(points: pd.DataFrame, design: Design, outcome: str) -> np.ndarray:
+    """Per design point, a point-level outcome's value (points.parquet); ResultsError if a point
+    has none (all its runs failed, or the expression has no value there)."""
+    n_points = _expected_points(design) if design.method != "grid" else len(design.points())
+    values = points.set_index("point")[outcome].astype("Float64").reindex(range(n_points))
+    missing = np.flatnonzero(values.isna().to_numpy()).tolist()
+    if missing:
+        raise ResultsError(
+            f"{len(missing)} of {n_points} design points have no value of {outcome} (points "
+            f"{_runs_list(missing)}); indices cannot be computed for it"
+        )
+    return values.to_numpy(dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class _Outcomes:
+    """The outcome columns a finished sweep folder holds, run-level and point-level."""
+
+    runs: pd.DataFrame
+    points: pd.DataFrame
+    design: Design
+
+    @property
+    def run_level(self) -> list[str]:
+        skip = {*RUN_COLUMNS, *self.design.parameters}
+        return [str(c) for c in self.runs.columns if c not in skip]
+
+    @property
+    def point_level(self) -> list[str]:
+        skip = {*POINT_COLUMNS, *self.design.parameters}
+        return [str(c) for c in self.points.columns if c not in skip]
+
+    def values(self, outcome: str) -> tuple[np.ndarray, int]:
+        """The outcome's value per design point, and the failed runs left out."""
+        if outcome in self.point_level:
+            failed = int((self.runs["status"] != RunStatus.OK).sum())
+            return point_values(self.points, self.design, outcome), failed
+        return point_means(self.runs, self.design, outcome)
+
+
+def check_outcomes(
+    folder: SweepFolder, names: Sequence[str], origin: str = "--outcome"
+) -> list[str]:
+    """The valid outcome names of a sweep folder; ResultsError naming every unknown one in
+    `names` with a guess (`origin` "design": located at sweep.json's design.outcomes)."""
+    return _check(_folder_outcomes(folder), folder.path, names, origin)
+
+
+def _check(data: _Outcomes, path: Path, names: Sequence[str], origin: str) -> list[str]:
+    valid = [*data.run_level, *data.point_level]
+    bad = [(i, n) for i, n in enumerate(names) if n not in valid]
+    if bad:
+        where = f"{path / 'sweep.json'}: design.outcomes"
+        lines = [
+            (f"{where}[{i}]: " if origin == "design" else "")
+            + unknown_message("outcome", n, valid, compact=True)
+            for i, n in bad
+        ]
+        raise ResultsError("\n".join(lines))
+    return valid
+
+
+def _folder_outcomes(sf: SweepFolder) -> _Outcomes:
+    design = sf.design()
+    runs = sf.runs()
+    points_file = sf.path / "points.parquet"
+    points = sf.points() if points_file.exists() else pd.DataFrame(columns=list(POINT_COLUMNS))
+    return _Outcomes(runs, points, design)
+
+
 def analyse(
-    folder: str | Path | SweepFolder, outcomes: Sequence[str], write: bool = True
+    folder: str | Path | SweepFolder,
+    outcomes: Sequence[str],
+    write: bool = True,
+    origin: str = "--outcome",
 ) -> pd.DataFrame:
     """Indices of each outcome of a Sobol or Morris sweep; writes `sensitivity-<outcome>.csv`.
 
+    Every name is checked first (`check_outcomes`; `origin` says where the names come from).
     Returns one row per (outcome, parameter). `attrs` holds `method`, `failed` (failed runs,
     left out of the point means), `runs`, `files` (the CSVs written) and `notes` (per outcome).
     """
@@ -204,16 +297,12 @@ def analyse(
         )
     if not outcomes:
         raise ResultsError("no outcome given")
-    runs = sf.runs()
-    skip = {*RUN_COLUMNS, *design.parameters}
-    valid = [str(c) for c in runs.columns if c not in skip]
-    for o in outcomes:
-        if o not in valid:
-            raise unknown_name("outcome", o, valid, compact=True)
+    data = _folder_outcomes(sf)
+    _check(data, sf.path, outcomes, origin)
     frames, files, notes = [], [], {}
     failed = 0
     for o in dict.fromkeys(outcomes):
-        y, failed = point_means(runs, design, o)
+        y, failed = data.values(o)
         table = indices(design, y)
         if "note" in table.attrs:
             notes[o] = str(table.attrs["note"])
@@ -224,5 +313,7 @@ def analyse(
         frames.append(table.assign(outcome=o))
     out = pd.concat(frames, ignore_index=True)
     out = out[["outcome", *[c for c in out.columns if c != "outcome"]]]
-    out.attrs.update(method=design.method, failed=failed, runs=len(runs), files=files, notes=notes)
+    out.attrs.update(
+        method=design.method, failed=failed, runs=len(data.runs), files=files, notes=notes
+    )
     return out

@@ -1,14 +1,18 @@
 """Parameter sweeps: design points x replicates, run in chunks, streamed to disk, resumable.
 
-Layout of a sweep folder (`results/sweeps/<scenario>-<fingerprint>/`):
+Layout of a sweep folder (`results/sweeps/<scenario>-<fingerprint>/`; tables in the results
+format, `sim.results_format`, version in `sweep.json`):
 
-  sweep.json            manifest: design, resolved base scenario, versions, git SHA, command,
-                        status (written first; checked when the same sweep is run again)
-  points.parquet        the design points (point, parameter values, seed key)
-  chunks/runs-A-B.parquet   one row per run A..B: parameters, seed, status, error, outcomes
-  chunks/ts-A-B.parquet     long time series of those runs (run, step, state, variable, value)
+  sweep.json            manifest: format_version, design, outcomes, resolved base scenario,
+                        versions, git SHA, command, status (written first; checked when the
+                        same sweep is run again)
+  chunks/runs-A-B.parquet   one row per run A..B: ids, seed, status, error, parameters,
+                        outcomes (and internal `_partial.*` columns for point-level outcomes)
+  chunks/ts-A-B.parquet     long time series of those runs, final columns and order
   errors/<run>.txt      traceback of each failed run
-  runs.parquet          all run rows sorted by run (written when the sweep completes)
+  runs.parquet          every run row sorted by run        } written when the sweep
+  points.parquet        design points, point-level outcomes } completes (`sim.sweep_consolidate`)
+  timeseries.parquet    the whole time series, sorted (a large one: a folder timeseries/)
 
 Every chunk file is written to a temporary name and renamed, the time series before the runs
 file, so the presence of `runs-A-B.parquet` means runs A..B are done. Killing a sweep at any
@@ -32,17 +36,26 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from sim.design import Design, point_key, run_seed
+from sim.design import Design, run_seed
 from sim.errors import GeosimError, Problem, ResultsError, ScenarioError
 from sim.loader import Tree, apply_override
+from sim.outcomes import OutcomeSet, OutcomeSpec
 from sim.provenance import git_sha, package_versions
-from sim.runner import outcome_names, run_once, run_outcomes, tilt_frame
+from sim.results_format import FORMAT_VERSION
+from sim.runner import RunView, long_frame, run_once
 from sim.scenario import LoadedScenario, Scenario, validate_tree
 from sim.sweep_backends import run_chunks
-from sim.sweep_folder import ChunkResult, SweepFolder, atomic_parquet
+from sim.sweep_consolidate import Layout, consolidate
+from sim.sweep_folder import ChunkResult, SweepFolder
+from sim.sweep_outcomes import Places, checked_outcomes
+from sim.sweep_tables import (
+    parameter_types,
+    parameter_value,
+    runs_table,
+    series_table,
+)
 from sim.vocabulary import RunStatus
 
 __all__ = [
@@ -95,12 +108,14 @@ class Task:
 
 @dataclass
 class Chunk:
-    """Runs shipped to a worker together: the base scenario and their points' values."""
+    """Runs shipped to a worker together: the base scenario, their points' values, the outcomes
+    to compute (as a spec: compiled outcomes do not pickle) and the columns' types."""
 
     tasks: list[Task]
     base: Scenario
     values: dict[int, dict[str, Any]]
-    outcomes: list[str]
+    spec: OutcomeSpec
+    params: dict[str, str]
     variables: tuple[str, ...]
 
     @property
@@ -115,6 +130,7 @@ class Chunk:
 def run_chunk(chunk: Chunk) -> ChunkResult:
     """Run every task of a chunk (in a worker); a failing run is recorded, not raised."""
     start = time.perf_counter()
+    work = _Work(chunk)
     rows: list[dict[str, Any]] = []
     frames: list[pd.DataFrame] = []
     errors: dict[int, str] = {}
@@ -122,14 +138,15 @@ def run_chunk(chunk: Chunk) -> ChunkResult:
     for t in chunk.tasks:
         if t.point not in scenarios:
             scenarios[t.point] = _point_scenario(chunk.base, chunk.values[t.point])
-        row, frame, trace = _run_task(chunk, t, scenarios[t.point])
+        row, frame, trace = work.run(t, scenarios[t.point])
         rows.append(row)
         if frame is not None:
             frames.append(frame)
         if trace is not None:
             errors[t.run] = trace
-    ts = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    runs = _runs_table(chunk, rows)
+    seeds = [t.seed for t in chunk.tasks]
+    runs = runs_table(rows, seeds, chunk.params, work.outcomes)
+    ts = series_table(frames)
     return ChunkResult(chunk.name, runs, ts, errors, time.perf_counter() - start)
 
 
@@ -140,54 +157,38 @@ def _point_scenario(base: Scenario, values: dict[str, Any]) -> Scenario | Scenar
         return exc
 
 
-def _run_task(
-    chunk: Chunk, t: Task, spec: Scenario | ScenarioError
-) -> tuple[dict[str, Any], pd.DataFrame | None, str | None]:
-    """One run's row (status, error, outcomes), its time series rows, its traceback if failed."""
-    row: dict[str, Any] = {
-        "run": t.run,
-        "point": t.point,
-        "replicate": t.replicate,
-        "seed": t.seed,
-        **chunk.values[t.point],
-    }
-    try:
-        if isinstance(spec, Exception):
-            raise spec
-        rep = run_once(spec, t.seed, t.replicate, collect=False)  # sweeps keep no model.csv
-        row.update(status=RunStatus.OK.value, error="", **run_outcomes(rep, spec))
-        frame = tilt_frame(rep, t.run, chunk.variables) if chunk.variables else None
-    except Exception as exc:  # a run that raises is data, not a crash of the sweep
-        row.update(status=RunStatus.FAILED.value, error=f"{type(exc).__name__}: {exc}")
-        return row, None, traceback.format_exc()
-    return row, frame, None
+class _Work:
+    """What every run of a chunk shares: outcomes built once and the calendar."""
 
+    def __init__(self, chunk: Chunk) -> None:
+        self.chunk = chunk
+        self.outcomes = OutcomeSet.build(chunk.base, chunk.spec)  # checked by the plan
+        self.calendar = chunk.base.time.calendar()
 
-def _runs_table(chunk: Chunk, rows: list[dict[str, Any]]) -> pd.DataFrame:
-    """The chunk's run rows with fixed columns and dtypes, whatever runs it holds."""
-    columns = [
-        "run",
-        "point",
-        "replicate",
-        "seed",
-        *chunk.values[chunk.tasks[0].point],
-        "status",
-        "error",
-        *chunk.outcomes,
-    ]
-    runs = pd.DataFrame(rows).reindex(columns=columns)
-    # Fixed dtypes, so every chunk has the same schema whatever runs it holds (seeds use 64 bits).
-    runs["seed"] = np.array([t.seed for t in chunk.tasks], dtype=np.uint64)
-    return runs.astype(
-        {
-            "run": "int64",
-            "point": "int64",
-            "replicate": "int64",
-            "status": "string",
-            "error": "string",
-            **dict.fromkeys(chunk.outcomes, "float64"),
+    def run(
+        self, t: Task, spec: Scenario | ScenarioError
+    ) -> tuple[dict[str, Any], pd.DataFrame | None, str | None]:
+        """One run's row (status, error, outcomes), its time series, its traceback if failed."""
+        values = self.chunk.values[t.point]
+        row: dict[str, Any] = {
+            "run": t.run,
+            "point": t.point,
+            "replicate": t.replicate,
+            **{k: parameter_value(v, self.chunk.params[k]) for k, v in values.items()},
         }
-    )
+        try:
+            if isinstance(spec, Exception):
+                raise spec
+            rep = run_once(spec, t.seed, t.replicate, collect=False)  # sweeps keep no model table
+            outcomes = self.outcomes.evaluate_run(RunView(rep, self.calendar))
+            row.update(status=RunStatus.OK.value, error="", **outcomes)
+            ids = (t.run, t.point, t.replicate)
+            variables = self.chunk.variables
+            frame = long_frame(rep, ids, variables) if variables else None
+        except Exception as exc:  # a run that raises is data, not a crash of the sweep
+            row.update(status=RunStatus.FAILED.value, error=f"{type(exc).__name__}: {exc}")
+            return row, None, traceback.format_exc()
+        return row, frame, None
 
 
 # --------------------------------------------------------------------------- planning
@@ -203,11 +204,21 @@ class Plan:
     tasks: list[Task]
     variables: tuple[str, ...]
     fingerprint: str
+    outcome_set: OutcomeSet
+    params: dict[str, str]
+    """Column type of each parameter (`sim.sweep_tables.parameter_types`)."""
 
     @property
     def outcomes(self) -> list[str]:
         """Outcome columns of the runs table."""
-        return outcome_names(self.base.scenario)
+        return list(self.outcome_set.run_columns)
+
+    def layout(self) -> Layout:
+        """What consolidation needs to know of the sweep's tables."""
+        scenario = self.base.scenario
+        rows = (scenario.time.calendar().steps + 1) * len(scenario.states) * len(self.variables)
+        states, variables = list(scenario.states), list(self.variables)
+        return Layout(self.points, self.params, self.outcome_set, rows, states, variables)
 
 
 def scenario_with(base: Scenario, values: dict[str, Any]) -> Scenario:
@@ -254,9 +265,16 @@ def _check_values(base: Scenario, design: Design, points: list[dict[str, Any]]) 
         raise ScenarioError(problems)
 
 
-def plan(base: LoadedScenario, design: Design, timeseries: str = "tilt") -> Plan:
-    """Expand the design and check its values against the schema (before anything runs)."""
+def plan(
+    base: LoadedScenario, design: Design, timeseries: str = "tilt", places: Places | None = None
+) -> Plan:
+    """Expand the design and check its values and outcomes (before anything runs).
+
+    `places` says where the design's outcomes were written (a design file, `--outcome`
+    options), so that their problems are located there.
+    """
     variables = timeseries_variables(timeseries, base.scenario)
+    outcome_set = checked_outcomes(base.scenario, design, places)
     points = design.points()
     _check_values(base.scenario, design, points)
     tasks = [
@@ -277,7 +295,8 @@ def plan(base: LoadedScenario, design: Design, timeseries: str = "tilt") -> Plan
         default=str,
     )
     fp = hashlib.sha256(text.encode()).hexdigest()
-    return Plan(base, design, points, tasks, variables, fp)
+    params = parameter_types(points)
+    return Plan(base, design, points, tasks, variables, fp, outcome_set, params)
 
 
 # --------------------------------------------------------------------------- the folder
@@ -285,7 +304,7 @@ def plan(base: LoadedScenario, design: Design, timeseries: str = "tilt") -> Plan
 
 def _manifest(p: Plan, command: list[str]) -> dict[str, Any]:
     return {
-        "geosim_sweep": 1,
+        "format_version": FORMAT_VERSION,
         "fingerprint": p.fingerprint,
         "scenario_name": p.base.scenario.meta.name,
         "scenario_files": p.base.files,
@@ -294,6 +313,12 @@ def _manifest(p: Plan, command: list[str]) -> dict[str, Any]:
         "points": len(p.points),
         "runs": len(p.tasks),
         "timeseries": list(p.variables),
+        "outcomes": p.design.outcome_spec().model_dump(mode="json"),
+        "outcome_columns": {
+            "runs": p.outcome_set.run_columns,
+            "points": p.outcome_set.point_columns,
+        },
+        "parameter_types": p.params,
         "resolved_scenario": p.base.scenario.model_dump(mode="json"),
         "versions": package_versions(),
         "git_sha": git_sha(),
@@ -304,8 +329,12 @@ def _manifest(p: Plan, command: list[str]) -> dict[str, Any]:
 
 
 def open_folder(p: Plan, root: Path, command: list[str]) -> SweepFolder:
-    """Create the sweep folder, or reopen it if it holds the same sweep (resume)."""
-    folder = SweepFolder(root / "sweeps" / f"{p.base.scenario.meta.name}-{p.fingerprint[:10]}")
+    """Create the sweep folder, or reopen it if it holds the same sweep (resume).
+
+    A folder of another results format is refused before anything in it is read beyond its
+    sweep.json, or changed (`SweepFolder.manifest`).
+    """
+    folder = SweepFolder(sweep_path(p, root))
     if (folder.path / "sweep.json").exists():
         if folder.manifest().get("fingerprint") != p.fingerprint:
             raise ResultsError(f"{folder.path} holds a different sweep; use another --out")
@@ -313,12 +342,13 @@ def open_folder(p: Plan, root: Path, command: list[str]) -> SweepFolder:
         return folder
     folder.chunks.mkdir(parents=True, exist_ok=True)
     folder.errors.mkdir(exist_ok=True)
-    pts = pd.DataFrame(
-        [{"point": k, **pt, "point_key": point_key(pt)} for k, pt in enumerate(p.points)]
-    )
-    atomic_parquet(pts, folder.path / "points.parquet")
     folder.write_manifest(_manifest(p, command))
     return folder
+
+
+def sweep_path(p: Plan, root: Path) -> Path:
+    """The folder of the planned sweep under the results root."""
+    return root / "sweeps" / f"{p.base.scenario.meta.name}-{p.fingerprint[:10]}"
 
 
 # --------------------------------------------------------------------------- execution
@@ -351,13 +381,8 @@ def _chunks(p: Plan, todo: list[Task], size: int) -> Iterator[Chunk]:
     for start in range(0, len(todo), size):
         tasks = todo[start : start + size]
         pts = sorted({t.point for t in tasks})
-        yield Chunk(
-            tasks,
-            p.base.scenario,
-            {k: p.points[k] for k in pts},
-            p.outcomes,
-            p.variables,
-        )
+        values = {k: p.points[k] for k in pts}
+        yield Chunk(tasks, p.base.scenario, values, p.design.outcome_spec(), p.params, p.variables)
 
 
 def default_chunk_size(n_tasks: int, workers: int) -> int:
@@ -380,12 +405,13 @@ class _Recorder:
 
     def __call__(self, result: ChunkResult) -> None:
         self.folder.write_chunk(result)
-        self.state.done += len(result.runs)
-        failed = result.runs["status"] == RunStatus.FAILED
+        runs = result.runs.select(["run", "status", "error"]).to_pandas()
+        self.state.done += len(runs)
+        failed = runs["status"] == RunStatus.FAILED
         self.state.failed += int(failed.sum())
         self.report()
         if self.fail_fast and failed.any():
-            first = result.runs.loc[failed].iloc[0]
+            first = runs.loc[failed].iloc[0]
             run = int(first["run"])
             raise SweepFailed(
                 f"run {run} failed ({first['error']}); stopping (--fail-fast). "
@@ -433,7 +459,7 @@ def execute(
         run_chunks(
             chunks, run_chunk, record, workers=workers, scheduler=scheduler, dask_local=dask_local
         )
-    folder.consolidate()
+    consolidate(folder, p.layout())
     errors = sorted(folder.errors.glob("*.txt"))
     seconds = time.perf_counter() - t0
     return SweepOutcome(folder, len(p.tasks), len(todo), len(done), state.failed, seconds, errors)

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from sim.cli import main
 from sim.errors import ResultsError
-from sim.results import DATA_FILES, RunFolder, sha256, write_run
+from sim.results import DATA_FILES, REQUIRED_FILES, RunFolder, sha256, write_run
 from sim.runner import run
 from sim.scenario import load_scenario
 
@@ -40,8 +40,12 @@ def test_run_builtin_baseline_end_to_end(tmp_path: Path) -> None:
     folder = only_run(tmp_path / "results")
     assert folder.parent.name == "latam_2025"
     names = {p.name for p in folder.iterdir()}
-    assert set(DATA_FILES) | {"manifest.json", "alignment.png", "alignment.svg"} <= names
+    assert set(REQUIRED_FILES) | {"manifest.json", "alignment.png", "alignment.svg"} <= names
+    assert not {n for n in names if n.endswith(".csv")}  # CSV copies only with --csv
     manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["format_version"] == 2
+    assert manifest["outcomes"] == {"dates": [], "custom": {}}
+    assert set(manifest["outputs"]) == set(REQUIRED_FILES)
     assert manifest["replicates"] == 3 and len(manifest["seeds"]) == 3
     assert manifest["root_seed"] == 20250218
     assert {"mesa", "numpy", "python"} <= set(manifest["versions"])
@@ -65,11 +69,13 @@ def test_same_seed_gives_identical_files_and_reproduce_confirms(tmp_path: Path) 
                 name,
                 "--out",
                 str(tmp_path),
+                "--csv",
                 "--quiet",
             ],
         )
         assert r.exit_code == 0, r.output
     a, b = tmp_path / "latam_2025" / "a", tmp_path / "latam_2025" / "b"
+    assert sorted(p.name for p in a.iterdir() if p.name != "manifest.json") == sorted(DATA_FILES)
     for f in DATA_FILES:
         assert sha256(a / f) == sha256(b / f), f
     r = CliRunner().invoke(main, ["reproduce", str(a)])

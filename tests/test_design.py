@@ -228,10 +228,10 @@ def test_design_file_errors_carry_file_and_line(
 
 def test_design_file_loads(tmp_path: Path) -> None:
     path = tmp_path / "design.yaml"
-    path.write_text(LHS_OK + "replicates: 3\nseed: 5\noutcomes: [mean_tilt_end]\n", "utf-8")
+    path.write_text(LHS_OK + "replicates: 3\nseed: 5\noutcomes: [mean_tilt@end]\n", "utf-8")
     design, _ = load_design(path)
     assert (design.method, design.samples, design.replicates, design.seed) == ("lhs", 8, 3, 5)
-    assert design.outcomes == ("mean_tilt_end",) and len(design.points()) == 8
+    assert design.outcomes == ("mean_tilt@end",) and len(design.points()) == 8
 
 
 @pytest.mark.parametrize(

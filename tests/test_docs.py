@@ -6,6 +6,8 @@ import re
 from pathlib import Path
 
 from sim.reference import scenario_reference
+from sim.results_format import TABLES
+from sim.results_reference import results_reference
 from sim.scenario import Rules
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -14,6 +16,21 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_format_reference_is_up_to_date() -> None:
     committed = (ROOT / "docs" / "scenario-format.md").read_text(encoding="utf-8")
     assert committed == scenario_reference(), "run: geosim schema --out docs/scenario-format.md"
+
+
+def test_results_reference_is_up_to_date() -> None:
+    committed = (ROOT / "docs" / "results-format.md").read_text(encoding="utf-8")
+    assert committed == results_reference(), (
+        "run: geosim schema --results --out docs/results-format.md"
+    )
+
+
+def test_results_reference_names_every_table_and_column() -> None:
+    text = results_reference()
+    for table in TABLES.values():
+        assert f"## `{table.name}`" in text and f"`{table.file}`" in text
+        for column in (*table.columns, *table.families):
+            assert f"| `{column.name}` |" in text, (table.name, column.name)
 
 
 def test_model_md_documents_every_rule_parameter() -> None:

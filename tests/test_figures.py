@@ -22,8 +22,8 @@ from helpers import imported_modules
 import sim
 import sim.figures
 from sim.design import design_from_options
-from sim.figures.labels import is_count, outcome_label
 from sim.figures.marks import MARK_STYLES, MARKED_KINDS
+from sim.figures.outcome_kinds import is_count, outcome_label
 from sim.figures.style import PALETTE, STATE_COLOURS, state_colour
 from sim.plots import plot_alignment, plot_alignment_grid
 from sim.results import write_run
@@ -159,8 +159,10 @@ def test_marked_kinds_are_log_kinds_with_a_style() -> None:
 
 def test_count_outcomes_are_labelled_as_counts() -> None:
     for name in COUNT_OUTCOMES:
-        assert is_count(name)
-        assert outcome_label(name, ("USA", "CHN")).startswith("number of events: ")
+        for column in (f"{name}@end", f"{name}@2025-06"):
+            assert is_count(column)
+            assert outcome_label(column, ("USA", "CHN")).startswith("number of events: ")
+        assert not is_count(name)  # a count is always at a date
     assert not is_count("expect.pan_leaves_bri")
 
 

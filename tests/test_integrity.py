@@ -24,7 +24,7 @@ from ruamel.yaml import YAML
 
 from sim.cli import main
 from sim.loader import parse_yaml_text
-from sim.results import DATA_FILES, sha256
+from sim.results import REQUIRED_FILES, sha256
 from sim.runner import run
 from sim.scenario import load_scenario, scenario_from_dict
 from sim.vocabulary import LogKind
@@ -43,9 +43,9 @@ def cli(*args: str) -> Any:
 
 
 def assert_folder_whole(folder: Path) -> None:
-    """A published folder holds every data file, each matching the manifest's hash."""
+    """A published folder holds every table, each matching the manifest's hash."""
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    assert set(manifest["outputs"]) == set(DATA_FILES), folder
+    assert set(manifest["outputs"]) == set(REQUIRED_FILES), folder
     for name, digest in manifest["outputs"].items():
         assert sha256(folder / name) == digest, f"{folder / name} disagrees with its manifest"
 

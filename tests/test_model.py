@@ -238,15 +238,29 @@ def test_quarterly_and_yearly_steps(mini_dict: dict[str, Any]) -> None:
 
 def test_run_returns_long_tables(mini: Scenario) -> None:
     r = run(mini, seed=2, replicates=3)
-    assert list(r.timeseries.columns) == ["date", "step", "replicate", "state", "variable", "value"]
+    assert list(r.timeseries.columns) == [
+        "run",
+        "point",
+        "replicate",
+        "step",
+        "date",
+        "state",
+        "variable",
+        "value",
+    ]
     assert set(r.timeseries["replicate"]) == {0, 1, 2}
+    assert (r.timeseries["run"] == r.timeseries["replicate"]).all()
+    assert (r.timeseries["point"] == 0).all()
     n_vars = r.timeseries["variable"].nunique()
     assert len(r.timeseries) == 3 * (mini.time.calendar().steps + 1) * 4 * n_vars
     unknown = r.timeseries.loc[r.timeseries["value"].isna(), "variable"].astype(str)
     assert unknown.str.startswith(("exports.", "imports.", "fdi.", "debt.", "policy.")).all()
     assert set(r.events.columns) >= {"replicate", "date", "kind", "actor", "target", "details"}
     assert r.expectations()["passed"].all()
-    assert len(r.summary) == 3 * 4
+    assert len(r.runs) == 3 and list(r.runs["replicate"]) == [0, 1, 2]
+    assert [c for c in r.runs.columns if c.startswith("tilt.")] == [
+        f"tilt.{s}@end" for s in mini.states
+    ]
 
 
 def test_run_once_matches_run(mini: Scenario) -> None:

@@ -30,7 +30,7 @@ from sim.cli import main
 from sim.design import design_from_options
 from sim.errors import GeosimError, NumericalError, ScenarioError
 from sim.model import GeoModel
-from sim.runner import run, run_once, tilt_frame
+from sim.runner import long_frame, run, run_once
 from sim.scenario import (
     AlignmentRules,
     BlocRules,
@@ -548,7 +548,7 @@ def test_nulls_round_trip_through_the_parquet_file_geosim_run_writes(tmp_path: P
 
 def test_sweep_time_series_rows_keep_nulls(mini: Scenario) -> None:
     rep = run_once(mini, 3)
-    frame = tilt_frame(rep, 5, ("tilt", "exports.CHN"))
+    frame = long_frame(rep, (5, 2, 1), ("tilt", "exports.CHN"))
     steps, n, _ = rep.data.shape
     assert len(frame) == steps * n * 2
     pan = frame[(frame["state"] == "PAN") & (frame["variable"] == "exports.CHN")]

@@ -67,3 +67,9 @@ def test_merging_refuses_a_name_defined_twice() -> None:
     assert both.dates == ("2026-01", "2027-01") and list(both.custom) == ["x", "y"]
     with pytest.raises(ScenarioError, match=r"outcomes\.custom\.x"):
         merged(a, OutcomeSpec(custom={"x": "3"}))
+
+
+def test_date_and_option_problems_are_reported_together() -> None:
+    with pytest.raises(ScenarioError) as info:
+        spec_from_options(["2026-13"], ["noeq"])
+    assert [p.file.split()[0] for p in info.value.problems] == ["--outcome", "--at"]

@@ -22,14 +22,10 @@ from click.testing import CliRunner, Result
 
 from sim.cli import main
 
-DATA = (
-    "timeseries.parquet",
-    "events.csv",
-    "model.csv",
-    "outcomes.csv",
-    "summary.csv",
-    "expectations.csv",
-)
+TABLES = ("runs", "points", "timeseries", "events", "model", "expectations")
+DATA = tuple(f"{t}.{ext}" for t in TABLES for ext in ("parquet", "csv"))
+"""The data files of the shared folder (written with --csv)."""
+FIXTURE_FORMAT1 = Path(__file__).resolve().parent / "fixtures" / "run_format1"
 NOISE = re.compile(
     r"Traceback|internal error|PosixPath\(| object at 0x|<class |pydantic|errors\.pydantic\.dev"
     r"|\[type=|KeyError|TypeError|ValidationError"
@@ -42,6 +38,7 @@ def original(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One small run folder written by `geosim run`, shared read-only by the tests."""
     root = tmp_path_factory.mktemp("runs")
     args = ["run", "latam_2025", "-n", "1", "--no-plot", "--out", str(root), "--name", "r", "-q"]
+    args += ["--csv", "--at", "2025-06", "--outcome", "bol=tilt[BOL] > 0"]
     r = CliRunner().invoke(main, args)
     assert r.exit_code == 0, r.output
     return root / "latam_2025" / "r"
@@ -92,13 +89,15 @@ def test_untouched_folder_reproduces(folder: Path) -> None:
     assert "reproduced byte for byte" in r.output
 
 
-def test_edited_summary_is_reported_altered(folder: Path) -> None:
-    with (folder / "summary.csv").open("a", encoding="utf-8") as fh:
+def test_edited_runs_table_is_reported_altered(folder: Path) -> None:
+    with (folder / "runs.parquet").open("ab") as fh:
+        fh.write(b"\0")
+    with (folder / "runs.csv").open("a", encoding="utf-8") as fh:
         fh.write("0,XXX,0.0\n")
     r = reproduce(str(folder))
     assert r.exit_code == 1, r.output
-    assert "ALTERED summary.csv" in r.output
-    assert status_of(r.output, "events.csv") == "identical"
+    assert "ALTERED runs.parquet" in r.output and "ALTERED runs.csv" in r.output
+    assert status_of(r.output, "events.parquet") == "identical"
     assert "reproduced byte for byte" not in r.output
 
 
@@ -107,7 +106,7 @@ def test_deleted_timeseries_is_reported_missing(folder: Path) -> None:
     r = reproduce(str(folder))
     assert r.exit_code == 1, r.output
     assert "MISSING timeseries.parquet" in r.output
-    assert status_of(r.output, "summary.csv") == "identical"
+    assert status_of(r.output, "runs.parquet") == "identical"
     assert "reproduced byte for byte" not in r.output
 
 
@@ -121,10 +120,37 @@ def test_folder_without_any_data_file_fails(folder: Path) -> None:
 
 
 def test_data_file_present_but_not_listed_is_reported(folder: Path) -> None:
+    edit_manifest(folder, lambda m: m["outputs"].pop("model.parquet"))
+    r = reproduce(str(folder))
+    assert r.exit_code == 1, r.output
+    assert "ALTERED model.parquet" in r.output and "not listed" in r.output
+
+
+def test_csv_copy_present_but_not_listed_is_reported(folder: Path) -> None:
     edit_manifest(folder, lambda m: m["outputs"].pop("model.csv"))
     r = reproduce(str(folder))
     assert r.exit_code == 1, r.output
     assert "ALTERED model.csv" in r.output and "not listed" in r.output
+    assert status_of(r.output, "model.parquet") == "identical"
+
+
+def test_required_table_neither_present_nor_listed_is_missing(folder: Path) -> None:
+    (folder / "points.parquet").unlink()
+    edit_manifest(folder, lambda m: m["outputs"].pop("points.parquet"))
+    r = reproduce(str(folder))
+    assert r.exit_code == 1, r.output
+    assert "MISSING points.parquet" in r.output and "nor listed" in r.output
+
+
+def test_folder_without_csv_copies_checks_only_its_parquet_files(tmp_path: Path) -> None:
+    args = ["run", "latam_2025", "-n", "1", "--no-plot", "--out", str(tmp_path), "--name", "p"]
+    assert CliRunner().invoke(main, [*args, "-q"]).exit_code == 0
+    folder = tmp_path / "latam_2025" / "p"
+    assert sorted(p.name for p in folder.glob("*.csv")) == []
+    r = reproduce(str(folder))
+    assert r.exit_code == 0, r.output
+    listed = re.findall(r"^identical (\S+)$", r.output, flags=re.MULTILINE)
+    assert listed == [f"{t}.parquet" for t in TABLES]
 
 
 def test_rerun_that_differs_is_reported_different(folder: Path) -> None:
@@ -132,23 +158,24 @@ def test_rerun_that_differs_is_reported_different(folder: Path) -> None:
     from hashlib import sha256
 
     path = folder / "events.csv"
-    path.write_bytes(path.read_bytes() + b"0,0,2025-01,x,USA,MEX,{}\n")
+    path.write_bytes(path.read_bytes() + b"0,0,0,99,1,2025-01-01,x,USA,MEX,{}\n")
     digest = sha256(path.read_bytes()).hexdigest()
     edit_manifest(folder, lambda m: m["outputs"].update({"events.csv": digest}))
     r = reproduce(str(folder))
     assert r.exit_code == 1, r.output
     assert "DIFFERENT events.csv" in r.output
-    assert status_of(r.output, "summary.csv") == "identical"
+    assert status_of(r.output, "events.parquet") == "identical"
+    assert status_of(r.output, "runs.csv") == "identical"
 
 
 def test_data_file_that_is_a_fifo_or_device_does_not_hang(folder: Path) -> None:
-    (folder / "summary.csv").unlink()
-    os.mkfifo(folder / "summary.csv")
+    (folder / "runs.parquet").unlink()
+    os.mkfifo(folder / "runs.parquet")
     (folder / "model.csv").unlink()
     (folder / "model.csv").symlink_to("/dev/zero")
     proc = geosim("reproduce", str(folder), timeout=120)  # hashing either never ends
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert "ALTERED summary.csv" in proc.stdout and "ALTERED model.csv" in proc.stdout
+    assert "ALTERED runs.parquet" in proc.stdout and "ALTERED model.csv" in proc.stdout
     assert "not a regular file" in proc.stdout
 
 
@@ -163,7 +190,7 @@ def test_outputs_naming_a_device_is_refused_quickly(folder: Path) -> None:
         pytest.fail("geosim reproduce hung on an outputs entry naming ../../dev/zero")
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "manifest.json: outputs" in proc.stderr and "../../dev/zero" in proc.stderr
-    assert "summary.csv" in proc.stderr  # says which names are allowed
+    assert "runs.parquet" in proc.stderr and "runs.csv" in proc.stderr  # the allowed names
     assert not NOISE.search(proc.stderr), proc.stderr
 
 
@@ -214,8 +241,8 @@ MALFORMED: dict[str, tuple[Callable[[Path], object], str]] = {
         r"manifest\.json: seeds: 2 seeds .*replicates.* 1",
     ),
     "digest_not_hex": (
-        lambda f: edit_manifest(f, lambda m: m["outputs"].update({"summary.csv": "abc"})),
-        r"manifest\.json: outputs\.summary\.csv: .*SHA-256",
+        lambda f: edit_manifest(f, lambda m: m["outputs"].update({"runs.parquet": "abc"})),
+        r"manifest\.json: outputs\.runs\.parquet: .*SHA-256",
     ),
     "scenario_schema_error": (
         lambda f: edit_manifest(f, _set("resolved_scenario.time.start", "soon")),
@@ -226,8 +253,12 @@ MALFORMED: dict[str, tuple[Callable[[Path], object], str]] = {
         r"manifest\.json: resolved_scenario\.blocs\.BRI\.leader: unknown power 'XXX'",
     ),
     "not_a_manifest_version": (
-        lambda f: edit_manifest(f, _set("geosim_manifest", 7)),
-        r"manifest\.json: geosim_manifest: ",
+        lambda f: edit_manifest(f, _set("format_version", "two")),
+        r"manifest\.json: format_version: expected 2, got 'two' \(not a geosim run manifest\)",
+    ),
+    "outcomes_not_an_object": (
+        lambda f: edit_manifest(f, _set("outcomes", ["2025-06"])),
+        r"manifest\.json: outcomes: expected an object, got a list",
     ),
     "unknown_field": (
         lambda f: edit_manifest(f, _set("rootseed", 1)),
@@ -274,6 +305,34 @@ def test_manifest_model_round_trips_what_write_run_writes(original: Path) -> Non
     assert checked.model_dump(mode="json", exclude_unset=True) == raw
     assert set(checked.outputs) == set(DATA_FILES) == set(DATA)
     assert checked.resolved_scenario.meta.name == "latam_2025"
+    assert checked.format_version == 2
+    assert checked.outcomes.dates == ["2025-06"]
+    assert checked.outcomes.custom == {"bol": "tilt[BOL] > 0"}
+
+
+# --------------------------------------------------------------------------- other formats
+
+
+def test_reproduce_refuses_a_format1_folder_with_what_to_do() -> None:
+    r = reproduce(str(FIXTURE_FORMAT1))
+    assert r.exit_code == 2, r.output
+    text = " ".join(r.output.split())
+    assert str(FIXTURE_FORMAT1) in text
+    assert "results format 1" in text and "reads format 2" in text
+    assert "re-run its command with this geosim: `geosim run latam_2025 -n 1 --seed 7" in text
+    assert not NOISE.search(r.output), r.output
+    assert "identical" not in r.output and "reproduced" not in r.output
+
+
+@pytest.mark.parametrize("version", [1, 3])
+def test_reproduce_refuses_another_format_version(folder: Path, version: int) -> None:
+    edit_manifest(folder, _set("format_version", version))
+    r = reproduce(str(folder))
+    assert r.exit_code == 2, r.output
+    text = " ".join(r.output.split())
+    assert f"{folder}: written in results format {version}" in text
+    assert "this geosim reads format 2" in text and "re-run its command" in text
+    assert "identical" not in r.output
 
 
 def test_manifest_with_overrides_validates(tmp_path: Path) -> None:

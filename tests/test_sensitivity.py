@@ -107,23 +107,23 @@ def sobol_design(outcomes: tuple[str, ...] = ()) -> Design:
 @pytest.fixture(scope="module")
 def sobol(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A Sobol sweep of the small world: 16 points x 2 replicates, outcomes named."""
-    design = sobol_design(("mean_tilt_end", "tilt_end.PAN"))
+    design = sobol_design(("mean_tilt@end", "tilt.PAN@end"))
     return make_sweep(tmp_path_factory.mktemp("sobol"), design)
 
 
 def test_analyse_a_sobol_sweep_and_write_csv(sobol: Path) -> None:
-    table = analyse(sobol, ["mean_tilt_end", "tilt_end.PAN"])
+    table = analyse(sobol, ["mean_tilt@end", "tilt.PAN@end"])
     assert list(table.columns) == ["outcome", "parameter", "S1", "S1_conf", "ST", "ST_conf"]
-    assert table["outcome"].tolist() == ["mean_tilt_end"] * 2 + ["tilt_end.PAN"] * 2
+    assert table["outcome"].tolist() == ["mean_tilt@end"] * 2 + ["tilt.PAN@end"] * 2
     assert table.attrs["method"] == "sobol" and table.attrs["failed"] == 0
-    csv = sobol / "sensitivity-mean_tilt_end.csv"
-    assert table.attrs["files"] == [csv, sobol / "sensitivity-tilt_end.PAN.csv"]
+    csv = sobol / "sensitivity-mean_tilt@end.csv"
+    assert table.attrs["files"] == [csv, sobol / "sensitivity-tilt.PAN@end.csv"]
     saved = pd.read_csv(csv)
     assert saved["parameter"].tolist() == [CRED, BACKLASH]
     # The indices are those of the per-point means of the replicates, in design order.
     sf = SweepFolder(sobol)
     runs = sf.runs()
-    y = runs.groupby("point")["mean_tilt_end"].mean().to_numpy()
+    y = runs.groupby("point")["mean_tilt@end"].mean().to_numpy()
     expected = indices(sf.design(), y)
     assert saved["ST"].to_numpy() == pytest.approx(expected["ST"].to_numpy(), rel=1e-5)
     assert not [p.name for p in sobol.iterdir() if p.name.startswith(".")]
@@ -132,8 +132,8 @@ def test_analyse_a_sobol_sweep_and_write_csv(sobol: Path) -> None:
 def test_analyse_refuses_a_grid_sweep_and_unknown_outcomes(sobol: Path, tmp_path: Path) -> None:
     grid = make_sweep(tmp_path, grid_design(replicates=1))
     with pytest.raises(ResultsError, match=r"needs a sobol or morris design.*'grid'"):
-        analyse(grid, ["mean_tilt_end"])
-    with pytest.raises(ResultsError, match="did you mean 'mean_tilt_end'"):
+        analyse(grid, ["mean_tilt@end"])
+    with pytest.raises(ResultsError, match="did you mean 'mean_tilt@end'"):
         analyse(sobol, ["mean_tilt"])
 
 
@@ -145,12 +145,12 @@ def test_failed_replicates_are_counted_and_left_out(tmp_path: Path) -> None:
     runs = SweepFolder(folder).runs()
     failed = int((runs["status"] == "failed").sum())
     assert failed > 0
-    table = analyse(folder, ["mean_tilt_end"])
+    table = analyse(folder, ["mean_tilt@end"])
     assert table.attrs["failed"] == failed
-    y, n_failed = point_means(runs, sobol_design(), "mean_tilt_end")
+    y, n_failed = point_means(runs, sobol_design(), "mean_tilt@end")
     assert n_failed == failed
     ok = runs[runs["status"] == "ok"]
-    assert y == pytest.approx(ok.groupby("point")["mean_tilt_end"].mean().to_numpy())
+    assert y == pytest.approx(ok.groupby("point")["mean_tilt@end"].mean().to_numpy())
 
 
 def test_a_point_without_any_successful_run_stops_the_analysis(tmp_path: Path) -> None:
@@ -162,7 +162,7 @@ def test_a_point_without_any_successful_run_stops_the_analysis(tmp_path: Path) -
     dead = runs.loc[runs["status"] == "failed", "run"].tolist()
     assert len(dead) == 4
     with pytest.raises(ResultsError) as exc:
-        analyse(folder, ["mean_tilt_end"])
+        analyse(folder, ["mean_tilt@end"])
     msg = str(exc.value)
     assert "2 of 16 design points have no successful run" in msg and "--retry-failed" in msg
     assert f"failed runs {', '.join(map(str, dead))})" in msg
@@ -174,21 +174,21 @@ def test_an_unfinished_sweep_is_refused(sobol: Path, tmp_path: Path) -> None:
     (copy / "runs.parquet").unlink()
     sorted((copy / "chunks").glob("runs-*.parquet"))[-1].unlink()
     with pytest.raises(ResultsError, match="unfinished"):
-        analyse(copy, ["mean_tilt_end"])
+        analyse(copy, ["mean_tilt@end"])
 
 
 # --------------------------------------------------------------------------- CLI
 
 
 def test_cli_sensitivity_prints_indices_and_writes_csv(sobol: Path) -> None:
-    res = CliRunner().invoke(main, ["sensitivity", str(sobol), "--outcome", "threats"])
+    res = CliRunner().invoke(main, ["sensitivity", str(sobol), "--outcome", "threats@end"])
     assert res.exit_code == 0, res.output
     assert "S1 ± 95%" in res.output and CRED in res.output
-    assert f"written: {sobol / 'sensitivity-threats.csv'}" in res.output
+    assert f"written: {sobol / 'sensitivity-threats@end.csv'}" in res.output
     # Without --outcome: the design's outcomes.
     res = CliRunner().invoke(main, ["sensitivity", str(sobol)])
     assert res.exit_code == 0, res.output
-    assert "mean_tilt_end (sobol)" in res.output and "tilt_end.PAN (sobol)" in res.output
+    assert "mean_tilt@end (sobol)" in res.output and "tilt.PAN@end (sobol)" in res.output
 
 
 def test_cli_sensitivity_errors_exit_2(sobol: Path, tmp_path: Path) -> None:

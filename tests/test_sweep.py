@@ -75,9 +75,16 @@ def only_folder(root: Path) -> SweepFolder:
     return SweepFolder(folders[0])
 
 
+TABLE_FILES = ("runs.parquet", "points.parquet", "timeseries.parquet")
+
+
 def assert_same_tables(a: SweepFolder, b: SweepFolder) -> None:
+    """The same tables, down to the bytes of the consolidated files."""
     assert_frame_equal(a.runs(), b.runs())
     assert_frame_equal(a.timeseries(), b.timeseries())
+    assert_frame_equal(a.points(), b.points())
+    for name in TABLE_FILES:
+        assert (a.path / name).read_bytes() == (b.path / name).read_bytes(), name
 
 
 # --------------------------------------------------------------------------- seeds
@@ -108,7 +115,7 @@ def test_growing_a_grid_keeps_existing_points_seeds(base: LoadedScenario, tmp_pa
     assert len(both) == len(small) == 8 and len(grown) == 12
     assert (both["point"] != both["point_grown"]).any()  # point ids moved, seeds did not
     assert (both["seed"] == both["seed_grown"]).all()
-    assert (both["mean_tilt_end"] == both["mean_tilt_end_grown"]).all()
+    assert (both["mean_tilt@end"] == both["mean_tilt@end_grown"]).all()
     # refining a range keeps the seeds of the values both grids share
     coarse = plan(base, design_from_options([f"{CRED}=0.1:0.9:5"], 2, 7))
     fine = plan(base, design_from_options([f"{CRED}=0.1:0.9:9"], 2, 7))
@@ -152,7 +159,7 @@ def test_tables_do_not_depend_on_workers_chunks_or_dask(mini_file: Path, tmp_pat
     assert len(list(dask.chunks.glob("runs-*.parquet"))) == 8
     runs = one.runs()
     assert len(runs) == 24 and (runs["status"] == "ok").all()
-    assert runs["mean_tilt_end"].nunique() > 1
+    assert runs["mean_tilt@end"].nunique() > 1
     assert len(one.timeseries()) == 24 * 25 * 4  # runs x (steps + 1) x states
     assert_same_tables(one, two)
     assert_same_tables(one, dask)
@@ -314,7 +321,7 @@ def test_failed_runs_are_recorded_and_retried(
     failed = runs[runs["status"] == "failed"]
     assert failed["run"].tolist() == [0, 3]
     assert failed["error"].str.startswith("RuntimeError: boom for seed").all()
-    assert failed["mean_tilt_end"].isna().all() and runs["mean_tilt_end"].notna().sum() == 6
+    assert failed["mean_tilt@end"].isna().all() and runs["mean_tilt@end"].notna().sum() == 6
     trace = (folder.path / "errors" / "00000003.txt").read_text()
     assert trace.startswith("Traceback (most recent call last)") and "boom for seed" in trace
     assert sorted(f.name for f in (folder.path / "errors").iterdir()) == [
@@ -411,9 +418,13 @@ def test_csv_export_matches_the_parquet_tables(mini_file: Path, tmp_path: Path) 
     runs = pd.read_csv(folder.path / "runs.csv", keep_default_na=False)
     assert_frame_equal(runs, folder.runs(), check_dtype=False)
     assert runs["seed"].tolist() == folder.runs()["seed"].tolist()  # 64-bit seeds, exact
-    ts = pd.read_csv(folder.path / "timeseries.csv")
-    assert_frame_equal(ts, folder.timeseries(), check_dtype=False)
+    points = pd.read_csv(folder.path / "points.csv")
+    assert_frame_equal(points, folder.points(), check_dtype=False)
+    ts = pd.read_csv(folder.path / "timeseries.csv", parse_dates=["date"])
+    expected = folder.timeseries().astype({"state": str, "variable": str})
+    assert_frame_equal(ts, expected, check_dtype=False)
     assert len(ts) == 6 * 25 * 4
+    assert ts["date"].iloc[0] == pd.Timestamp("2024-12-01")  # step 0: a month before the start
 
 
 # --------------------------------------------------------------------------- time series

@@ -164,7 +164,7 @@ def test_binary_outcome_is_a_probability_with_wilson_intervals(grid: Path, tmp_p
 
 
 def test_continuous_outcome_is_a_mean_with_runs_scattered(sobol: Path, tmp_path: Path) -> None:
-    (svg,) = plot_outcome(sobol, "mean_tilt_end", x=BACKLASH, out=tmp_path, formats=["svg"])
+    (svg,) = plot_outcome(sobol, "mean_tilt@end", x=BACKLASH, out=tmp_path, formats=["svg"])
     text = svg_text(svg)
     assert "95% interval of the mean" in text and "grey dots: single runs" in text
     assert f"{BACKLASH} (quantile bins)" in text
@@ -196,8 +196,8 @@ def test_grouping_keeps_few_values_and_bins_many() -> None:
 
 
 def test_heatmap_of_a_grid_annotates_every_cell(grid: Path, tmp_path: Path) -> None:
-    paths = plot_heatmap(grid, "mean_tilt_end", x=CRED, y=BACKLASH, out=tmp_path)
-    assert paths[1].name == f"heatmap-mean_tilt_end-{CRED}-{BACKLASH}.svg"
+    paths = plot_heatmap(grid, "mean_tilt@end", x=CRED, y=BACKLASH, out=tmp_path)
+    assert paths[1].name == f"heatmap-mean_tilt@end-{CRED}-{BACKLASH}.svg"
     assert paths[0].read_bytes()[:8] == PNG_MAGIC
     texts = svg_texts(paths[1])
     cells = [t for t in texts if t.startswith("-0.") or t.startswith("0.0")]
@@ -209,11 +209,11 @@ def test_heatmap_of_a_grid_annotates_every_cell(grid: Path, tmp_path: Path) -> N
 
 
 def test_heatmap_bins_both_axes_of_other_designs(sobol: Path, tmp_path: Path) -> None:
-    (svg,) = plot_heatmap(sobol, "tilt_end.PAN", CRED, BACKLASH, out=tmp_path, formats="svg")
+    (svg,) = plot_heatmap(sobol, "tilt.PAN@end", CRED, BACKLASH, out=tmp_path, formats="svg")
     text = svg_text(svg)
     assert f"{CRED} (quantile bins)" in text and f"{BACKLASH} (quantile bins)" in text
     with pytest.raises(ResultsError, match="same parameter"):
-        plot_heatmap(sobol, "tilt_end.PAN", CRED, "credibility", out=tmp_path)
+        plot_heatmap(sobol, "tilt.PAN@end", CRED, "credibility", out=tmp_path)
 
 
 # --------------------------------------------------------------------------- errors
@@ -221,14 +221,14 @@ def test_heatmap_bins_both_axes_of_other_designs(sobol: Path, tmp_path: Path) ->
 
 def test_unknown_names_list_the_valid_ones(grid: Path, tmp_path: Path) -> None:
     with pytest.raises(ResultsError) as exc:
-        plot_outcome(grid, "mean_tilt_end", x="credibilty", out=tmp_path)
+        plot_outcome(grid, "mean_tilt@end", x="credibilty", out=tmp_path)
     msg = str(exc.value)
     assert f"did you mean '{CRED}'" in msg and f"valid: {CRED}, {BACKLASH}" in msg
     with pytest.raises(ResultsError) as exc:
         plot_heatmap(grid, "expect.mex_comply", CRED, BACKLASH, out=tmp_path)
     msg = str(exc.value)
     assert "did you mean 'expect.mex_complies'" in msg
-    assert "mean_tilt_end" in msg and "tilt_end.{BRA,BOL,PAN,MEX}" in msg
+    assert "mean_tilt@end" in msg and "tilt.{BRA,BOL,PAN,MEX}@end" in msg
     with pytest.raises(ResultsError, match="not a geosim sweep folder"):
         plot_envelopes(tmp_path, by=CRED)
 
@@ -243,13 +243,13 @@ def test_failed_runs_are_left_out_and_said(failing: Path, tmp_path: Path) -> Non
     assert {"0.2  (n=8)", "0.6  (n=6)", "1  (n=6)"} <= set(texts)  # counts without the failures
     (out,) = plot_outcome(failing, "expect.mex_complies", CRED, out=tmp_path, formats="svg")
     assert note in svg_text(out) and "20 runs." in svg_text(out)
-    (heat,) = plot_heatmap(failing, "mean_tilt_end", CRED, BACKLASH, out=tmp_path, formats="svg")
+    (heat,) = plot_heatmap(failing, "mean_tilt@end", CRED, BACKLASH, out=tmp_path, formats="svg")
     assert note in svg_text(heat) and "n=3" in svg_texts(heat)  # uneven cells show counts
 
 
 def test_accepts_a_sweep_folder_object(grid: Path, tmp_path: Path) -> None:
-    paths = plot_outcome(SweepFolder(grid), "threats", x=BACKLASH, out=tmp_path, formats="png")
-    assert paths == [tmp_path / f"outcome-threats-{BACKLASH}.png"]
+    paths = plot_outcome(SweepFolder(grid), "threats@end", x=BACKLASH, out=tmp_path, formats="png")
+    assert paths == [tmp_path / f"outcome-threats@end-{BACKLASH}.png"]
 
 
 # --------------------------------------------------------------------------- CLI
@@ -264,9 +264,9 @@ def test_cli_plot_dispatches_on_a_sweep_folder(grid: Path, tmp_path: Path) -> No
     res = cli.invoke(main, [*base, "--outcome", "expect.pan_leaves", "--x", CRED])
     assert res.exit_code == 0, res.output
     assert (tmp_path / f"outcome-expect.pan_leaves-{CRED}.svg").exists()
-    res = cli.invoke(main, [*base, "--outcome", "threats", "--x", CRED, "--y", BACKLASH])
+    res = cli.invoke(main, [*base, "--outcome", "threats@end", "--x", CRED, "--y", BACKLASH])
     assert res.exit_code == 0, res.output
-    assert (tmp_path / f"heatmap-threats-{CRED}-{BACKLASH}.svg").exists()
+    assert (tmp_path / f"heatmap-threats@end-{CRED}-{BACKLASH}.svg").exists()
 
 
 def test_cli_plot_errors_on_a_sweep_folder(grid: Path, tmp_path: Path) -> None:
@@ -274,7 +274,7 @@ def test_cli_plot_errors_on_a_sweep_folder(grid: Path, tmp_path: Path) -> None:
     res = cli.invoke(main, ["plot", str(grid)])
     assert res.exit_code == 2
     assert "is a sweep folder: give --by PARAM" in res.output and CRED in res.output
-    res = cli.invoke(main, ["plot", str(grid), "--outcome", "mean_tilt_end"])
+    res = cli.invoke(main, ["plot", str(grid), "--outcome", "mean_tilt@end"])
     assert res.exit_code == 2 and "--outcome needs --x" in res.output
     res = cli.invoke(main, ["plot", str(grid), "--by", "nope"])
     assert res.exit_code == 2 and "unknown parameter 'nope'" in res.output

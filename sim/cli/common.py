@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, NoReturn, Protocol
 
@@ -14,6 +14,7 @@ from rich.markup import escape
 from sim.errors import GeosimError, ScenarioError
 
 if TYPE_CHECKING:
+    from sim.outcomes import OutcomeSpec
     from sim.scenario import LoadedScenario
 
 err = Console(stderr=True, highlight=False, emoji=False)
@@ -38,6 +39,32 @@ seed_opt = click.option(
     default=None,
     help="Root seed (default: the scenario's time.seed).",
 )
+at_opt = click.option(
+    "--at",
+    "dates",
+    multiple=True,
+    metavar="YYYY-MM",
+    help="Also compute the standard outcomes at this date, as `name@YYYY-MM` (repeatable).",
+)
+outcome_opt = click.option(
+    "--outcome",
+    "outcomes",
+    multiple=True,
+    metavar="NAME=EXPR",
+    help="A custom outcome: a column NAME computed by the expression EXPR (repeatable).",
+)
+
+
+def checked_outcomes(
+    loaded: LoadedScenario, dates: Sequence[str], outcomes: Sequence[str]
+) -> OutcomeSpec:
+    """The outcomes `--at` and `--outcome` ask for, checked against the scenario before anything
+    runs (ScenarioError with one located problem each, as for a scenario)."""
+    from sim.outcome_options import build_checked, option_locator, spec_from_options
+
+    spec = spec_from_options(dates, outcomes)
+    build_checked(loaded.scenario, spec, option_locator(outcomes))
+    return spec
 
 
 def print_problems(exc: ScenarioError) -> None:

@@ -14,11 +14,14 @@ from rich.table import Table
 
 from sim.cli.common import (
     EXIT_FAILED,
+    at_opt,
+    checked_outcomes,
     command_line,
     err,
     handle_errors,
     load,
     out,
+    outcome_opt,
     progress_bar,
     scenario_arg,
     seed_opt,
@@ -29,17 +32,22 @@ from sim.errors import GeosimError
 if TYPE_CHECKING:
     import pandas as pd
 
+    from sim.outcomes import OutcomeSpec
     from sim.runner import RunResult
     from sim.scenario import LoadedScenario
 
 
-def _simulate(loaded: LoadedScenario, seed: int | None, replicates: int) -> RunResult:
+def _simulate(
+    loaded: LoadedScenario, seed: int | None, replicates: int, outcomes: OutcomeSpec | None = None
+) -> RunResult:
     """Run the replicates with a progress bar on a terminal."""
     from sim.runner import run as run_scenario
 
     update, stop = progress_bar(replicates, "replicates")
     try:
-        return run_scenario(loaded, seed=seed, replicates=replicates, progress=update)
+        return run_scenario(
+            loaded, seed=seed, replicates=replicates, progress=update, outcomes=outcomes
+        )
     finally:
         stop()
 
@@ -65,6 +73,11 @@ def _simulate(loaded: LoadedScenario, seed: int | None, replicates: int) -> RunR
     help="Results root folder.",
 )
 @click.option("--name", "folder_name", default=None, help="Run folder name (default: time-hash).")
+@at_opt
+@outcome_opt
+@click.option(
+    "--csv", is_flag=True, help="Also write each table as CSV (Parquet is always written)."
+)
 @click.option("--no-plot", is_flag=True, help="Skip the alignment plot.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the results folder.")
 @click.pass_context
@@ -76,22 +89,30 @@ def run(
     overrides: tuple[str, ...],
     out_dir: Path,
     folder_name: str | None,
+    dates: tuple[str, ...],
+    outcomes: tuple[str, ...],
+    csv: bool,
     no_plot: bool,
     quiet: bool,
 ) -> None:
-    """Run SCENARIO (file or built-in name; default latam_2025) and write a results folder."""
+    """Run SCENARIO (file or built-in name; default latam_2025) and write a results folder.
+
+    The folder holds every table of the results format (docs/results-format.md) as Parquet,
+    and as CSV too with --csv. --at adds outcomes at a date, --outcome a custom outcome.
+    """
     with handle_errors(ctx):
         from sim.publish import claimed
         from sim.results import write_run
 
         loaded = load(scenario, overrides, quiet)
+        spec = checked_outcomes(loaded, dates, outcomes)  # before anything runs
         parent = out_dir / loaded.scenario.meta.name
         # An explicit --name is claimed before simulating: a taken name fails at once.
         with claimed(parent, folder_name, "") if folder_name is not None else nullcontext() as slot:
-            result = _simulate(loaded, seed, replicates)
+            result = _simulate(loaded, seed, replicates, spec)
             extra = None if no_plot else _run_figures
             folder = write_run(
-                result, loaded, out_dir, command=command_line(), extra=extra, slot=slot
+                result, loaded, out_dir, command=command_line(), extra=extra, slot=slot, csv=csv
             )
         if quiet:
             click.echo(str(folder))  # for scripts: one line, never wrapped

@@ -88,11 +88,22 @@ def sources(ctx: click.Context, scenario: str, unsourced: bool) -> None:
 
 @click.command(name="schema")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), default=None)
-def schema_cmd(out_path: Path | None) -> None:
-    """Print the scenario format reference (generated from the schema)."""
-    from sim.reference import scenario_reference
+@click.option(
+    "--results",
+    is_flag=True,
+    help="The results format reference (docs/results-format.md) instead of the scenario one.",
+)
+def schema_cmd(out_path: Path | None, results: bool) -> None:
+    """Print the scenario format reference (generated from the schema), or with --results the
+    results format reference (generated from sim.results_format)."""
+    if results:
+        from sim.results_reference import results_reference
 
-    text = scenario_reference()
+        text = results_reference()
+    else:
+        from sim.reference import scenario_reference
+
+        text = scenario_reference()
     if out_path is None:
         click.echo(text)
     else:

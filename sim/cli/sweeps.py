@@ -13,11 +13,13 @@ from rich.table import Table
 from sim.cli.common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
+    at_opt,
     command_line,
     err,
     handle_errors,
     load,
     out,
+    outcome_opt,
     progress_bar,
     scenario_arg,
     seed_opt,
@@ -70,6 +72,8 @@ class Backend(TypedDict):
 )
 @seed_opt
 @set_opt
+@at_opt
+@outcome_opt
 @click.option(
     "--workers",
     "-w",
@@ -111,7 +115,12 @@ class Backend(TypedDict):
     is_flag=True,
     help="Resume an interrupted sweep (also what re-running the command does).",
 )
-@click.option("--csv", "csv_export", is_flag=True, help="Also write runs.csv and timeseries.csv.")
+@click.option(
+    "--csv",
+    "csv_export",
+    is_flag=True,
+    help="Also write runs.csv, points.csv and timeseries.csv.",
+)
 @click.option(
     "--out",
     "out_dir",
@@ -130,6 +139,8 @@ def sweep(
     replicates: int | None,
     seed: int | None,
     overrides: tuple[str, ...],
+    dates: tuple[str, ...],
+    outcomes: tuple[str, ...],
     timeseries: str,
     resume: bool,
     csv_export: bool,
@@ -139,21 +150,25 @@ def sweep(
 ) -> None:
     """Sweep SCENARIO over a design: every point x replicates, resumable, in parallel.
 
-    Exit status 1 if any run failed (the sweep still finishes; see errors/ in the folder).
+    --at and --outcome add to the design's outcomes (`outcome_dates`, `custom_outcomes`).
+    Everything, outcomes included, is checked before any run starts. Exit status 1 if any run
+    failed (the sweep still finishes; see errors/ in the folder).
     """
     with handle_errors(ctx):
         from sim.design import sweep_design
         from sim.sweep import plan
+        from sim.sweep_outcomes import Places, with_options
 
         loaded = load(scenario, overrides, quiet)
-        design = sweep_design(
+        design, tree = sweep_design(
             params,
             design_file,
             replicates=replicates,
             seed=seed,
             default_seed=loaded.scenario.time.seed,
         )
-        p = plan(loaded, design, timeseries)
+        design = with_options(design, dates, outcomes)
+        p = plan(loaded, design, timeseries, Places(tree, outcomes, dates))
         if not quiet:
             err.print(
                 f"sweep: {len(p.points)} design points x {design.replicates} replicates "
@@ -161,7 +176,9 @@ def sweep(
             )
         outcome = _execute(p, out_dir, backend, quiet)
         if csv_export:
-            outcome.folder.export_csv()
+            from sim.sweep_consolidate import export_csv
+
+            export_csv(outcome.folder)
         _report(outcome, quiet)
         if outcome.failed:
             sys.exit(EXIT_FAILED)
@@ -212,18 +229,24 @@ def _report(outcome: SweepOutcome, quiet: bool) -> None:
     "outcomes",
     multiple=True,
     metavar="NAME",
-    help="Outcome column (repeatable; default: the design's outcomes, else mean_tilt_end).",
+    help="Outcome column of the runs or points table (repeatable; default: the design's "
+    "outcomes, else mean_tilt@end).",
 )
 @click.pass_context
 def sensitivity(ctx: click.Context, folder: Path, outcomes: tuple[str, ...]) -> None:
-    """Sobol (S1, ST) or Morris (mu*, sigma) indices of a sweep FOLDER; writes CSVs into it."""
+    """Sobol (S1, ST) or Morris (mu*, sigma) indices of a sweep FOLDER; writes CSVs into it.
+
+    Every outcome name is checked before any is analysed.
+    """
     with handle_errors(ctx):
-        from sim.sensitivity import analyse
+        from sim.sensitivity import DEFAULT_OUTCOME, analyse
         from sim.sweep_folder import SweepFolder
 
         sf = SweepFolder(folder)
-        chosen = list(outcomes) or list(sf.design().outcomes) or ["mean_tilt_end"]
-        table = analyse(sf, chosen)
+        designed = list(sf.design().outcomes)
+        chosen = list(outcomes) or designed or [DEFAULT_OUTCOME]
+        origin = "design" if not outcomes and designed else "--outcome"
+        table = analyse(sf, chosen, origin=origin)
         method = table.attrs["method"]
         for name, rows in table.groupby("outcome", sort=False):
             out.print(_indices_table(f"{name} ({method})", rows, sobol=method == "sobol"))

@@ -19,7 +19,6 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from sim.figures.labels import is_count, is_tilt
 from sim.figures.sweep_data import MAX_EXACT, SweepData
 
 __all__ = [
@@ -29,7 +28,6 @@ __all__ = [
     "group_stats",
     "group_values",
     "grouping_note",
-    "is_binary",
     "mean_ci",
     "wilson",
 ]
@@ -161,17 +159,6 @@ def mean_ci(values: NDArray[np.float64]) -> tuple[float, float, float]:
 
     half = float(t.ppf(0.975, n - 1)) * float(values.std(ddof=1)) / math.sqrt(n)
     return mean, mean - half, mean + half
-
-
-def is_binary(outcome: str, values: pd.Series[Any]) -> bool:
-    """Whether an outcome is a 0/1 event (shown as a probability)."""
-    if outcome.startswith("expect."):
-        return True
-    # Tilts, bloc statuses and counts can all be 0 or 1 by chance in a small sweep.
-    if is_tilt(outcome) or outcome.startswith("bloc_end.") or is_count(outcome):
-        return False
-    v = values.dropna()
-    return len(v) > 0 and bool(v.isin([0.0, 1.0]).all())
 
 
 @dataclass(frozen=True)

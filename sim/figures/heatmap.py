@@ -22,8 +22,8 @@ from matplotlib.ticker import PercentFormatter
 from numpy.typing import NDArray
 
 from sim.errors import ResultsError
-from sim.figures.groups import Groups, group_values, grouping_note, is_binary
-from sim.figures.labels import is_tilt, outcome_label
+from sim.figures.groups import Groups, group_values, grouping_note
+from sim.figures.outcome_kinds import is_binary, is_bloc, is_tilt, outcome_label
 from sim.figures.saving import check_formats, file_stem, save_figure
 from sim.figures.style import (
     DPI,
@@ -127,7 +127,7 @@ def _colour_scale(
         # Tilt has a meaning at 0 (neither power): a diverging map centred there.
         lim = float(np.nanmax(np.abs(mean))) or 1.0
         return mpl.colormaps["RdBu_r"], TwoSlopeNorm(0.0, -lim, lim)
-    if outcome.startswith("bloc_end."):
+    if is_bloc(outcome):
         return viridis, Normalize(0.0, 2.0)  # none .. member
     lo, hi = float(np.nanmin(mean)), float(np.nanmax(mean))
     return viridis, Normalize(lo, hi if hi > lo else lo + 1.0)

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 from sim.scenario import Scenario
-from sim.vocabulary import COUNT_OUTCOMES
 
 __all__ = [
     "BAND_PHRASE",
-    "is_count",
-    "is_tilt",
     "median_phrase",
-    "outcome_label",
     "state_name",
     "subject",
     "tilt_label",
@@ -65,32 +61,3 @@ def state_name(scenario: Scenario, code: str) -> str:
     """A state's code and name (`PAN  Panama`), or the code alone if the scenario lacks it."""
     state = scenario.states.get(code)
     return f"{code}  {state.name}" if state is not None and state.name else code
-
-
-def is_tilt(outcome: str) -> bool:
-    """Whether a sweep outcome is a tilt (so 0 means neither power)."""
-    return outcome == "mean_tilt_end" or outcome.startswith(("tilt_end.", "tilt_change."))
-
-
-def is_count(outcome: str) -> bool:
-    """Whether a sweep outcome counts one kind of event-log row per run."""
-    return outcome in COUNT_OUTCOMES
-
-
-def outcome_label(outcome: str, powers: tuple[str, str]) -> str:
-    """Axis label of a sweep outcome column (`powers`: the tilt's two powers)."""
-    direction = f"(← {powers[0]} | {powers[1]} →)"
-    family, *parts = outcome.split(".")
-    if outcome == "mean_tilt_end":
-        return f"mean tilt at the end {direction}"
-    if family == "tilt_end" and len(parts) == 1:
-        return f"{parts[0]} tilt at the end {direction}"
-    if family == "tilt_change" and len(parts) == 1:
-        return f"{parts[0]} tilt change {direction}"
-    if family == "bloc_end" and len(parts) == 2:
-        return f"{parts[1]} status in {parts[0]} at the end (0 none, 1 partner, 2 member)"
-    if family == "expect":
-        return f"P(expectation {'.'.join(parts)} met)"
-    if is_count(outcome):
-        return f"number of events: {outcome.replace('_', ' ')}"
-    return outcome

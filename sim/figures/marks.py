@@ -120,7 +120,7 @@ def marked_events(events: pd.DataFrame, replicates: int) -> list[Mark]:
         marks.append(
             Mark(
                 kind=LogKind(str(kind)),
-                date=to_dates([str(grp["date"].iloc[0])])[0],
+                date=to_dates([grp["date"].iloc[0]])[0],
                 state=t if style.about_target else a,
                 text=style.text(a, t, details),
                 share=seen / replicates,

@@ -16,8 +16,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 from numpy.typing import NDArray
 
-from sim.figures.groups import Groups, Stat, group_stats, group_values, grouping_note, is_binary
-from sim.figures.labels import is_tilt, outcome_label
+from sim.figures.groups import Groups, Stat, group_stats, group_values, grouping_note
+from sim.figures.outcome_kinds import is_binary, is_tilt, outcome_label
 from sim.figures.saving import check_formats, file_stem, save_figure
 from sim.figures.style import (
     DPI,

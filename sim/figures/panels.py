@@ -1,8 +1,8 @@
 """A finished run folder's time series as dense arrays the run figures draw (no model code).
 
-x is the date of each step's period label (`YYYY-MM`, the first of the month); step 0, the
-initial condition, sits one period before the start. Across replicates a line is the median and
-a band the 10th to 90th percentile.
+x is each step's date (the first day of its period, a timestamp in the results format); step
+0, the initial condition, sits one period before the start. Across replicates a line is the
+median and a band the 10th to 90th percentile.
 """
 
 from __future__ import annotations
@@ -106,9 +106,10 @@ def open_run(folder: str | Path | RunFolder) -> RunFolder:
     return folder if isinstance(folder, RunFolder) else RunFolder.open(folder)
 
 
-def to_dates(labels: Iterable[str]) -> NDArray[np.datetime64]:
-    """Period labels (`YYYY-MM...`) as dates on the first of the month."""
-    return np.array([np.datetime64(str(label)[:7], "D") for label in labels])
+def to_dates(values: Iterable[Any]) -> NDArray[np.datetime64]:
+    """Dates of a table's `date` column (timestamps), or period labels (`YYYY-MM`), as days."""
+    stamps = pd.to_datetime(pd.Index([str(v) for v in values]), format="ISO8601")
+    return np.asarray(stamps.to_numpy().astype("datetime64[D]"))
 
 
 def ordered(series: pd.Series[Any]) -> list[str]:
@@ -129,7 +130,7 @@ def read_panel(ts: pd.DataFrame, variable: str) -> Panel:
         step_ix.get_indexer(pd.Index(sub["step"])),
         pd.Index(states).get_indexer(pd.Index(sub["state"].astype(str))),
     ] = sub["value"].to_numpy(dtype=np.float64)
-    return Panel(variable, to_dates(steps["date"].astype(str)), states, values)
+    return Panel(variable, to_dates(steps["date"]), states, values)
 
 
 def check_states(wanted: Sequence[str] | None, valid: Sequence[str]) -> list[str] | None:

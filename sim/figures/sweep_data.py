@@ -86,24 +86,18 @@ class SweepData:
         return " ".join(parts)
 
     def timeseries(self, variable: str) -> pd.DataFrame:
-        """Rows (run, step, state, value) of one variable for the successful runs."""
+        """Rows (run, step, state, value) of one variable for the successful runs, sorted by
+        run, step and state (scenario order); states as strings."""
         kept = [str(v) for v in self.manifest.get("timeseries", [])]
         if not kept:
             raise ResultsError(f"{self.path}: the sweep kept no time series (--timeseries none)")
         if variable not in kept:
             raise ResultsError(f"unknown variable {variable!r} (valid: {', '.join(kept)})")
-        files = sorted((self.path / "chunks").glob("ts-*.parquet"))
-        ok = set(self.ok["run"].tolist())
-        parts = []
-        for f in files:
-            # Filter on read: a big sweep's series are far larger than the one variable needed.
-            df = pd.read_parquet(
-                f, columns=["run", "step", "state", "value"], filters=[("variable", "==", variable)]
-            )
-            parts.append(df.loc[df["run"].isin(ok)])
-        if not parts:
-            return pd.DataFrame({"run": [], "step": [], "state": [], "value": []})
-        out = pd.concat(parts, ignore_index=True)
+        # Filtered on read: a big sweep's series are far larger than the one variable needed.
+        ts = SweepFolder(self.path).timeseries(
+            columns=["run", "step", "state", "value"], variable=variable
+        )
+        out = ts.loc[ts["run"].isin(self.ok["run"])].reset_index(drop=True)
         out["state"] = out["state"].astype(str)
         return out
 

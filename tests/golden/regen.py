@@ -4,7 +4,8 @@
     python tests/golden/regen.py latam_2025   # one scenario
 
 Each scenario runs at 3 replicates with its own default seed; `tests/golden/<name>/` gets the
-time series (Parquet) and the events, summary, outcomes, expectations and model tables (CSV).
+time series (Parquet) and the runs, points, events, model and expectations tables (CSV), in the
+results format. Files of an older layout (summary.csv, outcomes.csv) are deleted.
 Check the diff, then commit the files together with the change that moved them, giving the
 reason in the message.
 """
@@ -19,6 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from golden.tables import (
+    FILES,
     GOLDEN_DIR,
     ROOT,
     SYNTHETIC,
@@ -39,6 +41,10 @@ def main(names: list[str]) -> int:
     for name in names or list(files):
         for path, changed in write_golden(name, files[name]):
             print(f"{'wrote    ' if changed else 'unchanged'} {path.relative_to(ROOT)}")
+        for stale in sorted((GOLDEN_DIR / name).iterdir()):
+            if stale.is_file() and stale.name not in FILES:
+                stale.unlink()
+                print(f"deleted   {stale.relative_to(ROOT)}")
     status = 0
     gaps = missing_coverage(load_scenario(SYNTHETIC).scenario)
     if gaps:

@@ -2,8 +2,10 @@
 
 `regen.py` writes the files and `tests/test_golden.py` compares with them through this one
 module, so the two cannot drift apart. Per scenario, `tests/golden/<name>/` holds the result's
-time series as Parquet (compared as a decoded table) and its other tables as CSV text at a fixed
-precision (compared cell by cell: text exactly, floats to a relative tolerance).
+tables in the results format (`sim.results_format`): the time series as Parquet (compared as a
+decoded table, dtypes included) and the runs, points, events, model and expectations tables as
+CSV text at a fixed precision (compared cell by cell: text exactly, floats to a relative
+tolerance).
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ ATOL = 1e-12
 """Absolute floor for values that should be zero (a difference of two equal terms can come out as
 1e-17 on another CPU, which no relative tolerance accepts)."""
 TIMESERIES = "timeseries.parquet"
-CSV_TABLES = ("events", "summary", "outcomes", "expectations", "model")
+CSV_TABLES = ("runs", "points", "events", "model", "expectations")
 FILES = (TIMESERIES, *(f"{t}.csv" for t in CSV_TABLES))
 """The files of one scenario's golden folder."""
 JSON_COLUMNS = frozenset({"details"})
@@ -74,16 +76,10 @@ def regen_hint(name: str) -> str:
 def result_tables(path: Path) -> Tables:
     """Run a scenario at REPLICATES replicates with its own default seed; normalised tables."""
     result = run(load_scenario(path), replicates=REPLICATES)
-    events = result.events.copy()
+    tables = result.tables()
+    events = tables["events"].copy()
     events["details"] = events["details"].map(stable_json)
-    return {
-        "timeseries": result.timeseries,
-        "events": events,
-        "summary": result.summary,
-        "outcomes": result.outcomes,
-        "expectations": result.expectations(),
-        "model": result.model,
-    }
+    return {**tables, "events": events}
 
 
 def stable_json(text: str) -> str:
