@@ -25,7 +25,7 @@ def test_wheel_contains_every_module_and_scenario(tmp_path: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     expected = {
         str(p.relative_to(ROOT))
-        for pattern in ("sim/**/*.py", "sim/scenarios/*.yaml")
+        for pattern in ("sim/**/*.py", "sim/scenarios/*.yaml", "sim/calibration/*.yaml")
         for p in ROOT.glob(pattern)
         if "__pycache__" not in p.parts
     }

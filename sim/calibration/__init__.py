@@ -1,0 +1,9 @@
+"""The coercion calibration (issue 9): the population it runs on and the targets it must meet.
+
+Committed before any fitting. `targets` (targets.yaml: published shares with tolerances and
+directional findings, each mapped onto threat-episode outcomes and cited), `population`
+(population.yaml: sender-target pairs with sourced quantities, the salience levels and the priors
+over stakes; `expand` draws episodes from them), `sourcedata` (rebuilds the pairs from
+../shared/data, so that a test can check that every number came from there). No module here
+imports the model or Mesa. docs/calibration.md explains every choice.
+"""
