@@ -14,7 +14,7 @@ from sim.design import Design
 from sim.errors import Problem, ScenarioError
 from sim.loader import Position, Tree
 from sim.outcome_options import merged, option_locator, spec_from_options
-from sim.outcomes import OutcomeError, OutcomeProblem, OutcomeSet
+from sim.outcomes import OutcomeError, OutcomeProblem, OutcomeSet, OutcomeSpec
 from sim.schema.scenario import Scenario
 
 __all__ = ["Places", "checked_outcomes", "with_options"]
@@ -101,12 +101,26 @@ def checked_outcomes(scenario: Scenario, design: Design, places: Places | None) 
     """The design's outcomes built for `scenario`, and its outcomes of interest checked against
     them; every problem at once, located (ScenarioError, exit 2)."""
     places = places or Places()
+    spec = design.outcome_spec()
+    problems: list[Problem] = []
     try:
-        outcomes = OutcomeSet.build(scenario, design.outcome_spec())
+        outcomes = OutcomeSet.build(scenario, spec)
     except OutcomeError as exc:
-        raise ScenarioError([places.expression(design, p) for p in exc.problems]) from None
-    unknown = outcomes.unknown(design.outcomes)
-    if unknown:
-        index = {name: i for i, name in reversed(list(enumerate(design.outcomes)))}
-        raise ScenarioError([places.interest(index[name], msg) for name, msg in unknown])
+        problems = [places.expression(design, p) for p in exc.problems]
+        broken = {p.outcome for p in exc.problems}
+        # Without the broken outcomes (their names still count as defined), so that a typo in
+        # the outcomes of interest is reported in the same pass.
+        spec = OutcomeSpec(
+            dates=() if "dates" in broken else spec.dates,
+            custom={k: v for k, v in spec.custom.items() if k not in broken},
+        )
+        outcomes = OutcomeSet.build(scenario, spec)
+        known = broken
+    else:
+        known = set()
+    unknown = [(n, m) for n, m in outcomes.unknown(design.outcomes) if n not in known]
+    index = {name: i for i, name in reversed(list(enumerate(design.outcomes)))}
+    problems += [places.interest(index[name], msg) for name, msg in unknown]
+    if problems:
+        raise ScenarioError(problems)
     return outcomes

@@ -321,6 +321,23 @@ def test_a_bad_expression_in_a_design_file_is_located_before_anything_runs(
     assert not out.exists()
 
 
+def test_a_bad_expression_and_a_typo_in_the_outcomes_are_reported_together(
+    mini_file: Path, tmp_path: Path
+) -> None:
+    text = MORRIS.replace("pan_tilt: tilt[PAN] * 2", "pan_tilt: tilt[PNA] * 2").replace(
+        "outcomes: [mean_tilt@end,", "outcomes: [mean_tilt@ned,"
+    )
+    (tmp_path / "design.yaml").write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    r = invoke("sweep", mini_file, "--design", tmp_path / "design.yaml", "--out", out)
+    assert r.exit_code == 2, r.output
+    assert "2 problems found" in r.output
+    assert flat("custom_outcomes.pan_tilt: unknown state 'PNA'") in flat(r.output)
+    assert flat("outcomes[0]: unknown outcome 'mean_tilt@ned'") in flat(r.output)
+    assert "outcomes[2]" not in r.output  # the broken outcome's name still counts as defined
+    assert not out.exists()
+
+
 def test_a_bad_outcome_option_is_located_in_the_option(mini_file: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     r = invoke(
