@@ -25,7 +25,7 @@ whenever a table's columns, names or types change; readers and resuming sweeps r
 FORMAT_HISTORY = {
     1: "before format_version existed: CSV tables in run folders, `YYYY-MM` date strings, "
     "`bloc.B_end`-style summary columns, a sweep time series only in chunk files",
-    2: "one schema for runs and sweeps (this document): Parquet tables, timestamps, run, point "
+    2: "one schema for runs and sweeps: Parquet tables, timestamps, run, point "
     "and replicate ids in every table, `name@date` outcomes, custom outcomes, a consolidated "
     "sweep time series",
 }
