@@ -5,9 +5,10 @@ Usage: python bench/bench_compare.py REV [REV ...] [--rounds N]
 Each revision is checked out into a temporary git worktree, and the same measurements run
 against each in turn. Rounds alternate between the revisions, so that load on the machine
 falls on all of them alike. The table shows, per revision, the fastest round (each round a
-median of repeats) of a baseline run (latam_2025, one replicate) and of the time per step for
-synthetic worlds of 20, 200 and 2,000 states, in milliseconds. `WORKTREE` as a revision means
-the current working tree.
+median of repeats) of a baseline run (latam_2025, one replicate), of the time per step for
+synthetic worlds of 20, 200 and 2,000 states, of 10 replicates written as a run folder's tables,
+and of a 40-run sweep from the command line (serial), in milliseconds. `WORKTREE` as a revision
+means the current working tree.
 """
 
 from __future__ import annotations
@@ -41,6 +42,28 @@ for n in (20, 200, 2000):
     spec = world(n, seed=1)
     steps = spec.time.calendar().steps
     result[f"step_{n}_ms"] = 1e3 * best(lambda: run_once(spec, 1, collect=False), 3) / steps
+
+# The results path: 10 replicates to tables on disk, and a 40-run sweep (outcomes, chunks,
+# consolidation) through the command line, in a fresh folder each time.
+import tempfile
+from pathlib import Path
+from click.testing import CliRunner
+from sim.cli import main
+from sim.results import write_tables
+from sim.runner import run
+
+def tables():
+    with tempfile.TemporaryDirectory() as tmp:
+        write_tables(run(base, replicates=10), Path(tmp))
+
+def sweep():
+    with tempfile.TemporaryDirectory() as tmp:
+        args = ["sweep", "latam_2025", "--param", "rules.threats.credibility=0.2,0.4,0.6,0.8,1.0",
+                "-n", "8", "--out", tmp, "-q"]
+        assert CliRunner().invoke(main, args).exit_code == 0
+
+result["run10_tables_ms"] = 1e3 * best(tables, 3)
+result["sweep40_ms"] = 1e3 * best(sweep, 3)
 print(json.dumps(result))
 """
 
