@@ -8,15 +8,14 @@ agent reads its row through `idx`.
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import mesa
 import numpy as np
 from numpy.typing import NDArray
 
-from sim import rules
+from sim import rules, rules_coercion
 from sim.events import Threat
 
 if TYPE_CHECKING:
@@ -31,11 +30,18 @@ class Choice:
     probability: float
     draw: float
     numbers: dict[str, float]
+    notes: dict[str, Any] = field(default_factory=dict)
+    """Other details for the log (names, flags)."""
 
     def details(self) -> dict[str, Any]:
         """Flat dict for the event log."""
         numbers = {k: round(float(v), 8) for k, v in self.numbers.items()}
-        return {"p": round(self.probability, 6), "draw": round(self.draw, 6), **numbers}
+        return {
+            "p": round(self.probability, 6),
+            "draw": round(self.draw, 6),
+            **numbers,
+            **self.notes,
+        }
 
 
 class State(mesa.Agent):  # type: ignore[misc]
@@ -54,32 +60,56 @@ class State(mesa.Agent):  # type: ignore[misc]
         return np.asarray(self.model.alignment.affinity[self.idx])
 
     def respond(self, threat: Threat, certain: bool = False) -> Choice:
-        """Comply or defy: compare the expected cost of defying with the cost of complying."""
+        """Comply or defy: compare the expected cost of defying with the cost of complying.
+
+        `certain`: a re-decision under imposed coercion, whose cost is no longer in doubt
+        (credibility 1, at the rate in force).
+        """
         m = self.model
         i, j = self.idx, threat.sender
         p = m.rules.threats
-        exposure = m.exposure(i, j, threat.tariff, threat.stake)
-        debt = m.economy.debt[i, j]
-        debt_share = float(debt / m.economy.gdp[i]) if math.isfinite(debt) else 0.0
+        rate = threat.tariff_rate if threat.status == "imposed" else threat.tariff
+        costs = m.stake_costs(i, j, threat.stakes, rate)
+        debt_share = m.debt_share(i, j)
+        offset, rival = m.black_knight(i, j)
         credibility = 1.0 if certain else threat.credibility
-        defy = rules.cost_of_defying(exposure, debt_share, credibility, p)
+        exposure = sum(costs.values())
+        defy = rules.cost_of_defying(exposure, debt_share, credibility, offset, p)
         salience, forgone = m.demand_value(i, threat.demand)
-        comply = rules.cost_of_complying(salience, m.alignment.sovereignty[i], forgone)
-        prob = rules.comply_probability(defy, comply, p)
+        closeness = m.closeness(i, j)
+        resolve = float(m.coercion.resolve[i, j])
+        sovereignty = m.alignment.sovereignty[i]
+        comply = rules.cost_of_complying(salience, sovereignty, resolve, closeness, forgone, p)
+        decision = float(rules.comply_probability(defy, comply, p))
+        # A re-decision: yes-decisions arrive at reconsider_rate * P(comply) per year, exactly.
+        prob = decision
+        if certain:
+            prob = float(rules_coercion.thinned(decision, p.reconsider_rate, m.dt))
         draw = float(m.rng.random())
-        return Choice(
-            rules.decide(prob, draw),
-            prob,
-            draw,
-            {
-                "exposure": exposure,
-                "credibility": credibility,
-                "cost_defy": defy,
-                "salience": salience,
-                "forgone": forgone,
-                "cost_comply": comply,
-            },
-        )
+        numbers = {
+            "p_decision": decision,
+            **costs,
+            "exposure": exposure,
+            "cost_debt": p.debt_leverage * debt_share,
+            "black_knight": offset,
+            "closeness": closeness,
+            "resolve": resolve,
+            "credibility": credibility,
+            "cost_defy": float(defy),
+            "salience": salience,
+            "forgone": forgone,
+            "cost_comply": float(comply),
+        }
+        notes = {"rival": rival, "reconsidered": certain}
+        return Choice(rules.decide(prob, draw), prob, draw, numbers, notes)
+
+    def retaliate(self, threat: Threat) -> Choice:
+        """Answer a newly imposed tariff with a counter-tariff? Adversaries are likelier to."""
+        m = self.model
+        closeness = m.closeness(self.idx, threat.sender)
+        prob = float(rules_coercion.retaliation_probability(closeness, m.rules.threats))
+        draw = float(m.rng.random())
+        return Choice(rules.decide(prob, draw), prob, draw, {"closeness": closeness})
 
     def consider_invitation(self, bloc: int) -> Choice:
         """Accept an invitation unless the bloc's value to it has fallen since the start."""
@@ -128,12 +158,48 @@ class GreatPower(mesa.Agent):  # type: ignore[misc]
                     continue
                 if m.coercion.cooldown.get((origin, i), -1) >= m.steps:
                     continue
-                if m.rng.random() < pol.vigilance:
+                vigilance = rules_coercion.per_step_from_monthly(
+                    pol.vigilance, m.calendar.unit_months
+                )
+                if m.rng.random() < vigilance:
                     out.append((name, i))
         return out
 
     def enforce(self, threat: Threat) -> Choice:
-        """At the deadline of a defied threat: carry it out with probability = its credibility."""
-        draw = float(self.model.rng.random())
-        prob = threat.credibility
-        return Choice(rules.decide(prob, draw), prob, draw, {})
+        """At the deadline of a defied threat: impose with probability credibility (with
+        reputation) times the sender's cost-benefit term (its own cost against its interest)."""
+        m = self.model
+        p = m.rules.threats
+        rate = threat.stakes.imposed_rate
+        closeness = m.closeness(threat.target, self.idx)
+        p_ret = 0.0 if not rate else float(rules_coercion.retaliation_probability(closeness, p))
+        cost = m.sender_costs(threat, rate or 0.0, rate or 0.0, p_ret)
+        prob = float(
+            rules_coercion.impose_probability(threat.credibility, cost, threat.interest, p)
+        )
+        draw = float(m.rng.random())
+        numbers = {
+            "credibility": threat.credibility,
+            "sender_cost": cost,
+            "interest": threat.interest,
+            "p_retaliate": p_ret,
+            "closeness": closeness,
+        }
+        return Choice(rules.decide(prob, draw), prob, draw, numbers)
+
+    def review(self, threat: Threat) -> Choice:
+        """A review of imposed coercion: keep it with probability 1 / (1 + (cost/interest)^k), the
+        cost now certain (the tariff in force and any retaliation met)."""
+        m = self.model
+        retaliated = threat.counter_tariff > 0
+        cost = m.sender_costs(
+            threat, threat.tariff_rate, threat.counter_tariff, 1.0 if retaliated else 0.0
+        )
+        p = m.rules.threats
+        keep = float(rules_coercion.keep_probability(cost, threat.interest, p))
+        # Lifts arrive at review_rate * P(lift) per year, exactly, at any step length.
+        prob = 1.0 - float(rules_coercion.thinned(1.0 - keep, p.review_rate, m.dt))
+        draw = float(m.rng.random())
+        numbers = {"p_keep": keep, "sender_cost": cost, "interest": threat.interest}
+        notes = {"review": True, "retaliated": retaliated}
+        return Choice(rules.decide(prob, draw), prob, draw, numbers, notes)

@@ -1,28 +1,42 @@
-"""Threats from issue to resolution: the target answers, the sender enforces or backs down.
+"""Threats from issue to resolution: the target answers, the sender imposes or backs down, keeps
+or lifts what it imposed, and the target may retaliate.
 
 Every decision about coercion is applied here (agents decide, this applies): issuing a threat,
-compliance, defiance, imposition, backing down, lifting a tariff, cooldowns of standing
-policies, and what a threat or a demand is worth to a state.
+compliance, defiance, imposition with each stake's measure, retaliation, rally, schedules,
+lifting, cooldowns of standing policies. What coercion is worth is in `sim.coercion_costs`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
-from sim import rules
-from sim.blocs import MEMBER, NONE
-from sim.calendar import month_index
+from sim import rules, rules_coercion
+from sim.coercion_costs import CoercionCosts
 from sim.events import Threat
-from sim.modelbase import ModelBase
-from sim.schema.world import Demand, StandingPolicy
+from sim.schema.world import Demand, Stakes
 from sim.vocabulary import LogKind
 
 
-class Coercion(ModelBase):
+def stake_fields(stakes: Stakes) -> dict[str, Any]:
+    """The threat's stakes for the log (only those it has)."""
+    out: dict[str, Any] = {"tariff": stakes.tariff, "stake": stakes.stake}
+    if stakes.tariff is not None:
+        out.update(coverage=stakes.coverage, imposed_rate=stakes.imposed_rate)
+        if stakes.schedule:
+            out["schedule"] = [[s.after_months, s.rate] for s in stakes.schedule]
+    if stakes.withhold_lending is not None:
+        out["withheld_lending"] = stakes.withhold_lending
+    if stakes.sanctions_officials:
+        out["officials"] = True
+    if stakes.financial_pressure is not None:
+        out["financial"] = stakes.financial_pressure
+    return out
+
+
+class Coercion(CoercionCosts):
     """Threat operations of a `GeoModel` (a mixin: they read and write its containers)."""
 
     def threaten(
@@ -31,18 +45,19 @@ class Coercion(ModelBase):
         sender: int,
         target: int,
         demand: Demand,
-        tariff: float | None,
-        stake: float | None,
-        credibility: float | None,
+        stakes: Stakes,
         deadline_months: int,
     ) -> None:
         """A power threatens a state; the state answers at once."""
         if self.demand_met(target, demand):
             return
-        cred = self.credibility(sender, credibility)
+        cred = self.credibility(sender, stakes.credibility)
+        interest = (
+            self.rules.threats.sender_interest if stakes.interest is None else stakes.interest
+        )
         wait = math.ceil(deadline_months / self.calendar.unit_months)
         t = Threat(
-            origin, sender, target, demand, tariff, stake, cred, self.steps, self.steps + wait
+            origin, sender, target, demand, stakes, cred, interest, self.steps, self.steps + wait
         )
         self.coercion.threats.append(t)
         self.alignment.coercion[target, sender] -= self.rules.alignment.coercion_backlash
@@ -52,9 +67,9 @@ class Coercion(ModelBase):
             self.index.states[target],
             origin=origin,
             demand=demand.model_dump(exclude_none=True),
-            tariff=tariff,
-            stake=stake,
+            **stake_fields(stakes),
             credibility=round(cred, 6),
+            interest=interest,
             deadline=self.calendar.label(t.deadline),
         )
         self.answer(t, certain=False)
@@ -70,7 +85,7 @@ class Coercion(ModelBase):
             self.note(LogKind.DEFIED, target, sender, origin=t.origin, **choice.details())
 
     def comply(self, t: Threat, details: dict[str, Any]) -> None:
-        """Apply the demand, record resentment, lift any tariff the threat brought."""
+        """Apply the demand, record resentment, lift what the threat had imposed."""
         i, j = t.target, t.sender
         was_imposed = t.status == "imposed"
         t.status, t.resolved = "complied", self.steps
@@ -90,8 +105,8 @@ class Coercion(ModelBase):
             self.set_membership(d.leave_bloc, i, "none", LogKind.LEFT, **pressure)
         elif d.policy is not None:
             self.set_policy(i, d.policy, d.active)
-        if was_imposed and t.tariff is not None:
-            self.set_tariff(i, j, 0.0, reason=f"complied with {t.origin}")
+        if was_imposed:
+            self.release(t, f"complied with {t.origin}")
         self.start_cooldown(t)
 
     def enforce(self, t: Threat) -> None:
@@ -100,36 +115,131 @@ class Coercion(ModelBase):
         choice = power.enforce(t)
         carried_out = choice.yes
         power.reputation = rules.reputation_after(power.reputation, carried_out, self.rules.threats)
-        kind = LogKind.IMPOSED if carried_out else LogKind.BACKED_DOWN
-        if carried_out:
-            t.status, t.imposed_at = "imposed", self.steps
-            a = self.rules.alignment
-            self.alignment.coercion[t.target, t.sender] -= a.coercion_backlash * a.tariff_backlash
-        else:
+        if not carried_out:
             t.status, t.resolved = "backed_down", self.steps
+            self.note(
+                LogKind.BACKED_DOWN,
+                power.code,
+                self.index.states[t.target],
+                origin=t.origin,
+                reputation=round(power.reputation, 6),
+                **choice.details(),
+            )
+            self.start_cooldown(t)
+            return
+        t.status, t.imposed_at = "imposed", self.steps
+        i, j = t.target, t.sender
+        a = self.rules.alignment
+        self.alignment.coercion[i, j] -= a.coercion_backlash * a.tariff_backlash
+        before = float(self.coercion.resolve[i, j])
+        closeness = self.closeness(i, j)
+        after = float(rules_coercion.resolve_after(before, closeness, self.rules.threats))
+        self.coercion.resolve[i, j] = after
         self.note(
-            kind,
+            LogKind.IMPOSED,
             power.code,
-            self.index.states[t.target],
+            self.index.states[i],
             origin=t.origin,
             reputation=round(power.reputation, 6),
+            resolve_change=round(after / before, 8),
+            resolve=round(after, 8),
+            **stake_fields(t.stakes),
             **choice.details(),
         )
-        if not carried_out:
-            self.start_cooldown(t)
-        elif t.tariff is not None:
-            self.set_tariff(t.target, t.sender, t.tariff, reason=t.origin)
-        else:  # a non-tariff stake that is carried out costs the stake, once, in output
-            self.economy.gdp[t.target] *= 1.0 - (t.stake or 0.0)
+        self.carry_out(t)
+
+    def carry_out(self, t: Threat) -> None:
+        """Put each of an imposed threat's measures in force (lending is withheld while the threat
+        stays imposed; see `withheld_lending`)."""
+        i, j, s = t.target, t.sender, t.stakes
+        rate = s.imposed_rate
+        if rate is not None:
+            t.tariff_rate = rate
+            self.set_tariff(i, j, rate, reason=t.origin)
+            if rate > 0:
+                self.consider_retaliation(t)
+        cuts = [s.stake, s.financial_pressure]
+        cuts += [self.rules.threats.officials_cost] if s.sanctions_officials else []
+        kept = float(np.prod([1.0 - c for c in cuts if c is not None]))
+        t.output_cut = 1.0 - kept
+        self.economy.gdp[i] *= kept
+
+    def consider_retaliation(self, t: Threat) -> None:
+        """The target of a newly imposed tariff may answer with a counter-tariff of the same rate
+        on its imports from the sender."""
+        i, j = t.target, t.sender
+        choice = self.state_agents[i].retaliate(t)
+        if not choice.yes:
+            return
+        before = float(self.economy.imports[i, j])
+        self.set_counter_tariff(i, j, t.tariff_rate)
+        t.counter_tariff = t.tariff_rate
+        self.note(
+            LogKind.RETALIATED,
+            self.index.states[i],
+            self.index.powers[j],
+            origin=t.origin,
+            rate=t.tariff_rate,
+            imports_before=before,
+            imports_after=float(self.economy.imports[i, j]),
+            **choice.details(),
+        )
+
+    def release(self, t: Threat, reason: str) -> None:
+        """End every measure an imposed threat has in force (tariff, counter-tariff, output
+        cuts; withheld lending ends with the status)."""
+        i, j = t.target, t.sender
+        if t.tariff is not None:
+            self.set_tariff(i, j, 0.0, reason=reason)
+        t.tariff_rate = 0.0
+        if t.counter_tariff > 0:
+            self.set_counter_tariff(i, j, 0.0)
+            t.counter_tariff = 0.0
+        if t.output_cut > 0:
+            self.economy.gdp[i] /= 1.0 - t.output_cut
+            t.output_cut = 0.0
+
+    def review(self, t: Threat) -> None:
+        """A sender's review of imposed coercion: keep it, or lift it (logged `lifted`)."""
+        choice = self.power_agents[t.sender].review(t)
+        if not choice.yes:
+            self.end_imposed(t, reason="review", **choice.details())
+
+    def end_imposed(self, t: Threat, reason: str, **details: Any) -> None:
+        """The sender lifts an imposed threat while the target still defies."""
+        t.status, t.resolved = "lifted", self.steps
+        states, powers = self.index.states, self.index.powers
+        self.note(LogKind.LIFTED, powers[t.sender], states[t.target], origin=t.origin, **details)
+        self.release(t, reason)
+        self.start_cooldown(t)
+
+    def apply_schedule(self, t: Threat) -> None:
+        """An imposed threat's tariff follows its schedule (months rounded up to steps)."""
+        if t.imposed_at is None or not t.stakes.schedule:
+            return
+        unit = self.calendar.unit_months
+        due = [
+            s
+            for s in t.stakes.schedule
+            if t.imposed_at + math.ceil(s.after_months / unit) <= self.steps
+        ]
+        if not due or due[-1].rate == t.tariff_rate:
+            return
+        t.tariff_rate = due[-1].rate
+        self.set_tariff(
+            t.target,
+            t.sender,
+            t.tariff_rate,
+            t.origin,
+            scheduled=True,
+            after_months=due[-1].after_months,
+        )
 
     def lift_tariff(self, i: int, j: int, reason: str) -> None:
         """A tariff lifted by decision: the threats that imposed it end as `lifted`."""
         for t in self.coercion.threats:
             if t.status == "imposed" and t.tariff is not None and (t.target, t.sender) == (i, j):
-                t.status, t.resolved = "lifted", self.steps
-                states, powers = self.index.states, self.index.powers
-                self.note(LogKind.LIFTED, powers[j], states[i], origin=t.origin, event=reason)
-                self.start_cooldown(t)
+                self.end_imposed(t, reason=reason, event=reason)
         self.set_tariff(i, j, 0.0, reason=reason)
 
     def start_cooldown(self, t: Threat) -> None:
@@ -142,7 +252,7 @@ class Coercion(ModelBase):
         wait = math.ceil(months / self.calendar.unit_months)
         self.coercion.cooldown[(t.origin, t.target)] = self.steps + wait
 
-    def set_tariff(self, i: int, j: int, rate: float, reason: str) -> None:
+    def set_tariff(self, i: int, j: int, rate: float, reason: str, **details: Any) -> None:
         """Put a tariff in force (or lift it with rate 0); exports respond on impact."""
         eco = self.economy
         old = eco.tariff[i, j]
@@ -154,70 +264,33 @@ class Coercion(ModelBase):
         eco.tariff[i, j] = rate
         kind = LogKind.TARIFF_LIFTED if rate == 0 else LogKind.TARIFF_IMPOSED
         states, powers = self.index.states, self.index.powers
-        self.note(kind, powers[j], states[i], rate=rate, previous=old, reason=reason)
+        self.note(kind, powers[j], states[i], rate=rate, previous=old, reason=reason, **details)
 
-    # ------------------------------------------------------------------ what threats are worth
+    def impose_tariff(self, i: int, j: int, rate: float, reason: str) -> None:
+        """A tariff imposed outright counts as coercion: a rise adds the coercion memory of a
+        carried-out threat (alignment backlash)."""
+        old = float(self.economy.tariff[i, j])
+        if rate <= old:
+            self.set_tariff(i, j, rate, reason)
+            return
+        a = self.rules.alignment
+        memory = a.coercion_backlash * a.tariff_backlash
+        self.alignment.coercion[i, j] -= memory
+        self.set_tariff(i, j, rate, reason, outright=True, coercion_memory=-memory)
 
-    def exposure(self, i: int, j: int, tariff: float | None, stake: float | None) -> float:
-        """What a threat puts at risk for state i, share of GDP."""
-        if tariff is not None:
-            eco = self.economy
-            elasticity = self.rules.trade.elasticity_short
-            return float(rules.tariff_exposure(eco.exports[i, j], eco.gdp[i], tariff, elasticity))
-        return stake or 0.0
-
-    def credibility(self, sender: int, given: float | None) -> float:
-        """Effective credibility: the threat's (or the default) times the sender's reputation."""
-        base = self.rules.threats.credibility if given is None else given
-        return float(base * self.power_agents[sender].reputation)
-
-    def demand_met(self, i: int, demand: Demand) -> bool:
-        """Whether state i already does what the demand asks."""
-        if demand.leave_bloc is not None:
-            bloc = self.membership.blocs[self.membership.index[demand.leave_bloc]]
-            return bool(bloc.status[i] == NONE)
-        assert demand.policy is not None
-        col = self.policies.col.get(demand.policy)
-        setting = np.nan if col is None else self.policies.active[i, col]
-        current = 0.0 if math.isnan(setting) else setting
-        return bool(current == float(demand.active))
-
-    def demand_value(self, i: int, demand: Demand) -> tuple[float, float]:
-        """(salience, benefits forgone) of yielding to a demand, shares of GDP."""
-        if demand.leave_bloc is not None:
-            code = demand.leave_bloc
-            st = self.spec.states[self.index.states[i]]
-            salience = st.bloc_salience.get(code, self.rules.threats.bloc_salience)
-            b = self.membership.blocs[self.membership.index[code]]
-            weight = 1.0 if b.status[i] == MEMBER else self.rules.blocs.partner_weight
-            bonus = self.rules.investment.bloc_bonus
-            share = bonus * weight / (1.0 + bonus * self.membership.ties[i, b.leader])
-            eco = self.economy
-            forgone = float(eco.annual_flows[i, b.leader] * share / eco.gdp[i])
-            return salience, forgone
-        assert demand.policy is not None
-        col = self.policies.col.get(demand.policy)
-        return (0.0 if col is None else float(self.policies.salience[i, col])), 0.0
-
-    def policy_scope(self, pol: StandingPolicy) -> Iterable[int]:
-        """States a standing policy applies to, in index order."""
-        idx: Iterable[int] = range(self.n_states)
-        if pol.scope_states is not None:
-            idx = sorted(self.index.state[c] for c in pol.scope_states)
-        if pol.scope_bloc is not None:
-            status = self.membership.blocs[self.membership.index[pol.scope_bloc]].status
-            idx = [i for i in idx if status[i] != NONE]
-        return idx
-
-    def in_window(self, start: str | None, end: str | None) -> bool:
-        """Whether the current period lies within [start, end] (open ends allowed)."""
-        k = self.steps
-        if start is not None and k < self.calendar.step_of(month_index(start)):
-            return False
-        return not (end is not None and k > self.calendar.step_of(month_index(end)))
-
-    def threat_pending(self, origin: str, i: int) -> bool:
-        """Whether a threat from `origin` to state i is still outstanding."""
-        return any(
-            t.origin == origin and t.target == i and t.outstanding for t in self.coercion.threats
+    def set_counter_tariff(self, i: int, j: int, rate: float) -> None:
+        """State i's counter-tariff on its imports from power j; imports respond on impact (the
+        short-run elasticity) and recover when it is lifted."""
+        eco = self.economy
+        old = eco.counter_tariff[i, j]
+        new_mult = float(
+            rules.tariff_shock(
+                np.asarray(eco.import_mult[i, j]),
+                np.asarray(old),
+                np.asarray(rate),
+                self.rules.trade,
+            )
         )
+        eco.imports[i, j] *= new_mult / eco.import_mult[i, j]
+        eco.import_mult[i, j] = new_mult
+        eco.counter_tariff[i, j] = rate

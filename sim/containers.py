@@ -69,6 +69,13 @@ class Economy:
     """Each power's import growth per year."""
     annual_flows: F
     """FDI plus lending received this step, at an annual rate."""
+    annual_loans: F
+    """Lending received this step, at an annual rate."""
+    counter_tariff: F
+    """Rate of a state's counter-tariff on its imports from each power (retaliation)."""
+    import_mult: F
+    """Counter-tariff response multiplier of imports (1 without counter-tariffs; `imports` already
+    includes it, so imports / import_mult are the untariffed imports)."""
     dependence: F = field(default_factory=lambda: np.zeros((0, 0)))
     """Mean of the known trade, FDI and debt shares per power (refreshed with the ties)."""
 
@@ -88,6 +95,9 @@ class Economy:
             exports=base.copy(),
             growth=np.array([p.import_growth for p in s.powers.values()]),
             annual_flows=np.zeros((n, k)),
+            annual_loans=np.zeros((n, k)),
+            counter_tariff=np.zeros((n, k)),
+            import_mult=np.ones((n, k)),
         )
 
 
@@ -144,11 +154,19 @@ class AlignmentState:
 
 @dataclass
 class CoercionState:
-    """Threats in flight and standing policies' cooldowns."""
+    """Threats in flight, standing policies' cooldowns and targets' resolve."""
 
+    resolve: F
+    """Each state's resolve against each power: multiplies its cost of complying (starts at 1;
+    moved by impositions, `threats.rally`; relaxes toward 1 with the coercion half-life)."""
     threats: list[Threat] = field(default_factory=list)
     cooldown: dict[tuple[str, int], int] = field(default_factory=dict)
     """(origin, state) -> last step of the cooldown."""
+
+    @classmethod
+    def build(cls, index: Index) -> CoercionState:
+        """No threats yet; resolve 1 everywhere."""
+        return cls(resolve=np.ones((len(index.states), len(index.powers))))
 
 
 @dataclass
@@ -174,7 +192,7 @@ class PolicyState:
         for i, st in enumerate(s.states.values()):
             for name, pol in st.policies.items():
                 active[i, col[name]] = float(pol.active)
-                salience[i, col[name]] = pol.salience
+                salience[i, col[name]] = s.rules.threats.salience_value(pol.salience)
         return cls(names, col, active, salience)
 
 

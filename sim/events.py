@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sim.schema.world import Demand
+from sim.schema.world import Demand, Stakes
 
 ThreatStatus = Literal["open", "complied", "defied", "imposed", "backed_down", "lifted"]
 """`lifted`: imposed, then the sender lifted the tariff (a `tariff_lift` event) while the target
@@ -21,14 +21,28 @@ class Threat:
     sender: int
     target: int
     demand: Demand
-    tariff: float | None
-    stake: float | None
+    stakes: Stakes
+    """What it puts at risk (tariff, lending, officials, financial pressure, other stake)."""
     credibility: float
+    """Effective credibility: the threat's (or the default) times the sender's reputation then."""
+    interest: float
+    """The sender's interest in the demand, share of its GDP."""
     issued: int
     deadline: int
     status: ThreatStatus = "open"
     resolved: int | None = None
     imposed_at: int | None = None
+    tariff_rate: float = 0.0
+    """Rate this threat has in force (imposed rate, then the schedule's)."""
+    output_cut: float = 0.0
+    """Share of the target's output the threat's non-tariff measures cut while in force."""
+    counter_tariff: float = 0.0
+    """Rate of the target's counter-tariff against this threat's tariff (0: none)."""
+
+    @property
+    def tariff(self) -> float | None:
+        """The threatened tariff rate, if the threat has a tariff."""
+        return self.stakes.tariff
 
     @property
     def outstanding(self) -> bool:

@@ -58,7 +58,8 @@ class Membership(Coercion):
                 for i in self.policy_scope(pol):
                     if targets_violators and self.demand_met(i, d):
                         continue
-                    cost[i] += cred * self.exposure(i, j, pol.tariff, pol.stake)
+                    stakes = self.stake_costs(i, j, pol, pol.tariff)
+                    cost[i] += cred * sum(stakes.values())
         return cost
 
     def review_blocs(self) -> None:

@@ -3,13 +3,15 @@
 One step is one period of `time.unit`; it runs `sim.phases.PHASES` in order:
   1. dated events of this period, in file order;
   2. standing policies: powers threaten states that violate their demands;
-  3. states under an imposed tariff reconsider (cost now certain);
-  4. deadlines: for defied threats, the sender imposes or backs down;
-  5. trade: growth, drift toward alignment, tariff adjustment and diversion;
-  6. investment and lending: powers allocate budgets; debt is amortised (then ties refresh);
-  7. blocs: states review memberships (join open blocs, leave any);
-  8. alignment: affinities move toward the target set by ties, coercion and neighbours;
-  9. record.
+  3. states under imposed coercion reconsider (cost now certain; at a rate per year);
+  4. senders review imposed coercion (keep or lift; at a rate per year);
+  5. deadlines: for defied threats, the sender imposes or backs down;
+  6. imposed tariffs follow their schedules;
+  7. trade: growth, drift toward alignment, tariff adjustment and diversion;
+  8. investment and lending: powers allocate budgets; debt is amortised (then ties refresh);
+  9. blocs: states review memberships (join open blocs, leave any);
+  10. alignment: affinities move toward the target set by ties, coercion and neighbours;
+  11. record.
 Threat decisions are applied in `sim.coercion`, bloc decisions in `sim.membership`, ties and
 alignment in `sim.ties`; the state lives in the containers of `sim.containers`.
 """
@@ -59,7 +61,7 @@ class GeoModel(Membership, Ties):
         self.n_states, self.n_powers = len(self.index.states), len(self.index.powers)
         self.economy = Economy.build(scenario, self.index)
         self.alignment = AlignmentState.build(scenario, self.index)
-        self.coercion = CoercionState()
+        self.coercion = CoercionState.build(self.index)
         self.policies = PolicyState.build(scenario, self.index)
         self.membership = BlocsState.build(scenario, self.index)
         self.events_by_step: dict[int, list[tuple[str, Event]]] = defaultdict(list)

@@ -62,14 +62,16 @@ class ModelBase(mesa.Model):  # type: ignore[misc]
         """Log an event at the current step."""
         self.log.add(self.steps, self.date, kind, actor, target, **details)
 
-    def set_policy(self, i: int, name: str, active: bool, salience: float | None = None) -> None:
+    def set_policy(
+        self, i: int, name: str, active: bool, salience: float | str | None = None
+    ) -> None:
         """Switch a domestic policy on or off (its column exists from the start)."""
         pol = self.policies
         c = pol.col[name]
         old = pol.active[i, c]
         pol.active[i, c] = float(active)
         if salience is not None:
-            pol.salience[i, c] = salience
+            pol.salience[i, c] = self.rules.threats.salience_value(salience)
         if old != float(active):
             previous = None if np.isnan(old) else bool(old)
             state = self.index.states[i]

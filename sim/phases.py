@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim import rules
+from sim import rules, rules_coercion
 
 if TYPE_CHECKING:
     from sim.model import GeoModel
@@ -43,31 +43,47 @@ def standing_policies(m: GeoModel) -> None:
                 power.idx,
                 i,
                 pol.demand,
-                pol.tariff,
-                pol.stake,
-                pol.credibility,
+                pol,
                 pol.deadline_months,
             )
 
 
 def reconsideration(m: GeoModel) -> None:
-    """3. States under an imposed tariff decide again (the cost is now certain)."""
+    """5. States under imposed coercion re-decide at `threats.reconsider_rate` (cost certain)."""
     if not m.rules.threats.reconsider:
         return
-    for t in m.coercion.threats:
-        if t.status == "imposed" and t.tariff is not None:
+    chance = rules.approach(m.rules.threats.reconsider_rate, m.dt)
+    for t in list(m.coercion.threats):
+        if t.status == "imposed" and m.rng.random() < chance:
             m.answer(t, certain=True)
 
 
+def reviews(m: GeoModel) -> None:
+    """6. Senders review imposed coercion at `threats.review_rate`: keep it or lift it."""
+    chance = rules.approach(m.rules.threats.review_rate, m.dt)
+    for t in list(m.coercion.threats):
+        if t.status == "imposed" and m.rng.random() < chance:
+            m.review(t)
+
+
 def deadlines(m: GeoModel) -> None:
-    """4. Deadlines: for defied threats, the sender imposes or backs down."""
-    for t in m.coercion.threats:
+    """3. Deadlines: for defied threats, the sender imposes or backs down (before any
+    re-decision, so coercion imposed at the start of a period is weighed for the whole period
+    whatever the step length)."""
+    for t in list(m.coercion.threats):
         if t.status == "defied" and t.deadline <= m.steps:
             m.enforce(t)
 
 
+def schedules(m: GeoModel) -> None:
+    """4. Imposed tariffs follow their schedules (phasing in, escalating)."""
+    for t in m.coercion.threats:
+        if t.status == "imposed":
+            m.apply_schedule(t)
+
+
 def trade(m: GeoModel) -> None:
-    """5. Trade follows growth and alignment; tariffs bite and divert."""
+    """7. Trade follows growth and alignment; tariffs bite and divert."""
     p, eco, n = m.rules.trade, m.economy, m.n_states
     affinity = m.alignment.affinity
     # Exports and imports follow the same rule: one call on the stacked rows.
@@ -84,36 +100,42 @@ def trade(m: GeoModel) -> None:
 
 
 def investment(m: GeoModel) -> None:
-    """6. Each power splits its FDI and loan budgets; debt is amortised."""
+    """8. Each power splits its FDI and loan budgets (less lending withheld by coercion in
+    force, which is not lent); debt is amortised."""
     eco = m.economy
     eco.debt = rules.amortise(eco.debt, m.rules.investment, m.dt)
+    withheld = m.withheld_lending()
     for power in m.power_agents:
         spec = m.spec.powers[power.code]
         j = power.idx
         fdi = power.allocate(spec.fdi_budget, eco.fdi[:, j])
-        loans = power.allocate(spec.loan_budget, eco.debt[:, j])
+        loans = power.allocate(spec.loan_budget, eco.debt[:, j]) * (1.0 - withheld[:, j])
         eco.fdi[:, j] += fdi
         eco.debt[:, j] += loans
         eco.annual_flows[:, j] = (fdi + loans) / m.dt
+        eco.annual_loans[:, j] = loans / m.dt
 
 
 def ties(m: GeoModel) -> None:
-    """(after 6) Ties and economic dependence follow the new trade and capital."""
+    """(after 8) Ties and economic dependence follow the new trade and capital."""
     m.refresh_ties()
 
 
 def blocs(m: GeoModel) -> None:
-    """7. States review memberships (join open blocs, leave any)."""
+    """9. States review memberships (join open blocs, leave any)."""
     m.review_blocs()
 
 
 def alignment(m: GeoModel) -> None:
-    """8. Affinities move toward the target set by ties, coercion and neighbours."""
+    """10. Affinities move toward the target set by ties, coercion and neighbours; resolve
+    relaxes toward 1 with the coercion half-life."""
     m.move_affinities()
+    half_life = m.rules.alignment.coercion_half_life_years
+    m.coercion.resolve = rules_coercion.relax_resolve(m.coercion.resolve, half_life, m.dt)
 
 
 def record(m: GeoModel) -> None:
-    """9. Record every state's variables (and the Mesa DataCollector, if on)."""
+    """11. Record every state's variables (and the Mesa DataCollector, if on)."""
     m.recorder.record(m.steps)
     if m.collect:
         m.datacollector.collect(m)
@@ -122,8 +144,10 @@ def record(m: GeoModel) -> None:
 PHASES: tuple[Phase, ...] = (
     Phase("dated events", dated_events),
     Phase("standing policies", standing_policies),
-    Phase("reconsideration", reconsideration),
     Phase("deadlines", deadlines),
+    Phase("schedules", schedules),
+    Phase("reconsideration", reconsideration),
+    Phase("sender reviews", reviews),
     Phase("trade", trade),
     Phase("investment", investment),
     Phase("ties", ties),

@@ -81,6 +81,18 @@ def logistic(x: F | float) -> F:
     return np.asarray(0.5 * (1.0 + np.tanh(0.5 * np.asarray(x, dtype=float))), dtype=float)
 
 
+def ratio_logit(gain: F | float, cost: F | float, sharpness: float) -> F:
+    """1 / (1 + (cost/gain)^sharpness): 1 if the cost is nothing (1/2 if both are), 0 if the gain
+    is nothing; a ratio whose power overflows gives 0, its limit (no warning)."""
+    d = np.asarray(gain, dtype=float)
+    c = np.asarray(cost, dtype=float)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        odds = _scalar_power(c / d, sharpness)
+        logit = 1.0 / (1.0 + odds)
+    free = np.where(d > 0.0, 1.0, 0.5)
+    return np.asarray(np.where(c <= 0.0, free, np.where(d <= 0.0, 0.0, logit)))
+
+
 # --------------------------------------------------------------------------- trade
 
 
@@ -281,48 +293,51 @@ def tilt(affinity: F, first: int, second: int) -> F:
 # --------------------------------------------------------------------------- threats
 
 
-@overload
 def tariff_exposure(
-    exports_to_sender: float, gdp: float, rate: float, elasticity: float
-) -> float: ...
-@overload
-def tariff_exposure(exports_to_sender: F, gdp: F | float, rate: float, elasticity: float) -> F: ...
-def tariff_exposure(
-    exports_to_sender: F | float, gdp: F | float, rate: float, elasticity: float
+    exports_to_sender: F | float, gdp: F | float, rate: float, elasticity: float, coverage: float
 ) -> F | float:
-    """Share of GDP lost in exports if the tariff bites: X/Y * (1 - (1+t)^(-elasticity)).
+    """Share of GDP lost in exports if the tariff bites: c X/Y (1 - (1+t)^(-elasticity)).
 
-    Unknown (non-finite) exports put nothing at risk.
+    X: untariffed exports to the sender, c: the share of them covered. Unknown (non-finite)
+    exports put nothing at risk.
     """
-    loss = 1.0 - (1.0 + rate) ** (-elasticity)
+    loss = coverage * (1.0 - (1.0 + rate) ** (-elasticity))
     exports = np.asarray(exports_to_sender, dtype=float)
     known = np.isfinite(exports)
     exposure = np.where(known, np.where(known, exports, 0.0) / gdp * loss, 0.0)
     return _like_inputs(exposure, exports_to_sender, gdp)
 
 
-@overload
-def cost_of_defying(  # type: ignore[overload-overlap]
-    exposure: float, debt_share_of_gdp: float, credibility: float, p: ThreatRules
-) -> float: ...
-@overload
 def cost_of_defying(
-    exposure: F | float, debt_share_of_gdp: F | float, credibility: F | float, p: ThreatRules
-) -> F: ...
-def cost_of_defying(
-    exposure: F | float, debt_share_of_gdp: F | float, credibility: F | float, p: ThreatRules
+    stakes: F | float,
+    debt_share_of_gdp: F | float,
+    credibility: F | float,
+    offset: F | float,
+    p: ThreatRules,
 ) -> F | float:
-    """Expected cost of defiance: credibility * (exposure + debt_leverage * debt_to_sender/GDP)."""
-    return credibility * (exposure + p.debt_leverage * debt_share_of_gdp)
+    """Expected cost of defiance: credibility (stakes + debt_leverage D/Y) (1 - black-knight
+    offset); `stakes` is the sum of the stakes' costs, shares of GDP."""
+    out = credibility * (stakes + p.debt_leverage * debt_share_of_gdp) * (1.0 - offset)
+    return _like_inputs(
+        np.asarray(out, dtype=float), stakes, debt_share_of_gdp, credibility, offset
+    )
 
 
-@overload
-def cost_of_complying(salience: float, sovereignty: float, forgone: float) -> float: ...  # type: ignore[overload-overlap]
-@overload
-def cost_of_complying(salience: F | float, sovereignty: F | float, forgone: F | float) -> F: ...
-def cost_of_complying(salience: F | float, sovereignty: F | float, forgone: F | float) -> F | float:
-    """Cost of yielding: salience * sovereignty + benefits forgone (shares of GDP)."""
-    return salience * sovereignty + forgone
+def cost_of_complying(
+    salience: F | float,
+    sovereignty: F | float,
+    resolve: F | float,
+    closeness: F | float,
+    forgone: F | float,
+    p: ThreatRules,
+) -> F | float:
+    """Cost of yielding: salience sovereignty resolve exp(-alignment_weight closeness) + forgone.
+
+    closeness in [-1, 1]: allies (> 0) yield more readily, adversaries resist (Drezner 1999).
+    """
+    c = np.asarray(closeness, dtype=float)
+    out = salience * sovereignty * resolve * np.exp(-p.alignment_weight * c) + forgone
+    return _like_inputs(np.asarray(out, dtype=float), salience, sovereignty, resolve, c, forgone)
 
 
 @overload
@@ -334,13 +349,7 @@ def comply_probability(defy: F | float, comply: F | float, p: ThreatRules) -> F 
 
     A ratio whose power overflows gives 0, its limit (no warning).
     """
-    d = np.asarray(defy, dtype=float)
-    c = np.asarray(comply, dtype=float)
-    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-        odds = _scalar_power(c / d, p.sharpness)
-        logit = 1.0 / (1.0 + odds)
-    free = np.where(d > 0.0, 1.0, 0.5)
-    prob = np.where(c <= 0.0, free, np.where(d <= 0.0, 0.0, logit))
+    prob = ratio_logit(defy, comply, p.sharpness)
     return _like_inputs(prob, defy, comply)
 
 

@@ -74,6 +74,7 @@ from sim.schema.parameters import (
     BlocRules,
     InvestmentRules,
     Rules,
+    SalienceLevels,
     ThreatRules,
     TieWeights,
     TradeRules,
@@ -94,6 +95,7 @@ from sim.schema.world import (
     StandingPolicy,
     State,
     StatePolicy,
+    TariffStep,
     Time,
 )
 from sim.validation import (
@@ -160,6 +162,7 @@ __all__ = [
     "Power",
     "RuleChangeEvent",
     "Rules",
+    "SalienceLevels",
     "Scenario",
     "Share",
     "Sharpness",
@@ -172,6 +175,7 @@ __all__ = [
     "TariffEvent",
     "TariffExpect",
     "TariffLiftEvent",
+    "TariffStep",
     "ThreatEvent",
     "ThreatOutcomeExpect",
     "ThreatRules",

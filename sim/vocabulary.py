@@ -27,7 +27,10 @@ class LogKind(StrEnum):
     BACKED_DOWN = "backed_down"
     """The sender let a defied threat lapse (actor: the power)."""
     LIFTED = "lifted"
-    """The sender lifted the tariff an imposed threat had brought (actor: the power)."""
+    """The sender lifted an imposed threat's measures while the target still defied: a
+    `tariff_lift` event or the sender's own review (actor: the power)."""
+    RETALIATED = "retaliated"
+    """The target answered an imposed tariff with a counter-tariff (actor: the state)."""
     TARIFF_IMPOSED = "tariff_imposed"
     """A tariff rate came into force (actor: the power)."""
     TARIFF_LIFTED = "tariff_lifted"

@@ -82,8 +82,8 @@ CASES: dict[str, list[Want]] = {
     "duplicate_key.yaml": [
         Want(19, "states.PAN.name", ("duplicate key 'name'", "first at line 18"), column=5)
     ],
-    "threat_tariff_and_stake.yaml": [
-        Want(26, "events.canal", ("exactly one of `tariff`", "or `stake`"))
+    "threat_without_stake.yaml": [
+        Want(26, "events.canal", ("give at least one stake", "`tariff` (a rate)", "`stake`"))
     ],
     "unknown_source.yaml": [Want(15, "states.BOL.gdp", ("unknown source 'imf'", "valid: est"))],
     "tilt_powers_unknown.yaml": [Want(26, "rules.alignment.tilt_powers[1]", UNKNOWN_POWER)],

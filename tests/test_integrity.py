@@ -291,6 +291,7 @@ def _lift_world(mini_dict: dict[str, Any]) -> dict[str, Any]:
     data["time"]["end"] = "2027-12"
     data["states"]["MEX"]["policies"]["border_enforcement"]["salience"] = 0.08
     data["events"]["border"]["credibility"] = 1.0
+    data["events"]["border"]["interest"] = 1.0  # the US's own cost is no bar to imposing
     data["events"]["lift"] = {
         "type": "tariff_lift",
         "date": "2025-04",

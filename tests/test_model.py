@@ -94,6 +94,7 @@ def test_standing_policy_threatens_violators_only(mini: Scenario) -> None:
 def _defiant(mini_dict: dict[str, Any], credibility: float) -> Scenario:
     mini_dict["states"]["MEX"]["policies"]["border_enforcement"]["salience"] = 0.9
     mini_dict["events"]["border"]["credibility"] = credibility
+    mini_dict["events"]["border"]["interest"] = 1.0  # the US's own cost of the tariff is no bar
     mini_dict["rules"] = {"threats": {"reconsider": False}}
     return build(mini_dict)
 
@@ -125,6 +126,7 @@ def test_back_down_costs_reputation(mini_dict: dict[str, Any]) -> None:
 def test_tariffed_state_reconsiders_and_tariff_is_lifted(mini_dict: dict[str, Any]) -> None:
     mini_dict["states"]["MEX"]["policies"]["border_enforcement"]["salience"] = 0.02
     mini_dict["events"]["border"]["credibility"] = 0.05
+    mini_dict["events"]["border"]["interest"] = 1.0
     mini_dict["events"]["border"]["deadline_months"] = 0
     outcomes = []
     for seed in range(30):

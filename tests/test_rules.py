@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from numpy.typing import NDArray
 
-from sim import rules
+from sim import rules, rules_coercion
 from sim.scenario import AlignmentRules, BlocRules, InvestmentRules, ThreatRules, TradeRules
 
 TR, IR, THR, BR, AR = TradeRules(), InvestmentRules(), ThreatRules(), BlocRules(), AlignmentRules()
@@ -191,15 +191,98 @@ def test_tilt_is_in_minus_one_one(a: F) -> None:
 
 
 def test_tariff_exposure_matches_formula() -> None:
-    e = rules.tariff_exposure(37e9, 2.17e12, 1.0, 0.76)
+    e = rules.tariff_exposure(37e9, 2.17e12, 1.0, 0.76, 1.0)
     assert e == pytest.approx(37e9 / 2.17e12 * (1 - 2.0**-0.76))
-    assert rules.tariff_exposure(float("nan"), 1e12, 1.0, 0.76) == 0.0
+    assert rules.tariff_exposure(float("nan"), 1e12, 1.0, 0.76, 1.0) == 0.0
+
+
+def test_partial_coverage_lowers_exposure_in_proportion() -> None:
+    full = rules.tariff_exposure(37e9, 2.17e12, 1.0, 0.76, 1.0)
+    assert rules.tariff_exposure(37e9, 2.17e12, 1.0, 0.76, 0.4) == pytest.approx(0.4 * full)
 
 
 def test_cost_of_defying_adds_debt_leverage() -> None:
-    assert rules.cost_of_defying(0.01, 0.0, 0.5, THR) == pytest.approx(0.005)
-    with_debt = rules.cost_of_defying(0.01, 0.04, 0.5, THR)
+    assert rules.cost_of_defying(0.01, 0.0, 0.5, 0.0, THR) == pytest.approx(0.005)
+    with_debt = rules.cost_of_defying(0.01, 0.04, 0.5, 0.0, THR)
     assert with_debt == pytest.approx(0.5 * (0.01 + THR.debt_leverage * 0.04))
+
+
+def test_black_knight_lowers_the_cost_of_defying_and_the_chance_of_complying() -> None:
+    offset = rules_coercion.black_knight_offset(0.6, THR)
+    assert offset == pytest.approx(THR.black_knight * 0.6)
+    assert rules_coercion.black_knight_offset(5.0, ThreatRules(black_knight=1.0)) == 0.9  # capped
+    alone = rules.cost_of_defying(0.01, 0.0, 0.6, 0.0, THR)
+    helped = rules.cost_of_defying(0.01, 0.0, 0.6, offset, THR)
+    assert helped == pytest.approx(alone * (1 - offset))
+    assert rules.comply_probability(helped, 0.005, THR) < rules.comply_probability(
+        alone, 0.005, THR
+    )
+
+
+def test_rival_is_the_other_power_with_the_largest_tie() -> None:
+    ties = np.array([[0.7, 0.2, 0.1], [0.2, 0.5, 0.3]])
+    assert rules_coercion.rival(ties, 0).tolist() == [1, 1]
+    assert rules_coercion.rival(ties, 1).tolist() == [0, 2]
+
+
+def test_adversaries_find_complying_costlier_than_allies() -> None:
+    ally = rules.cost_of_complying(0.005, 1.0, 1.0, 0.5, 0.0, THR)
+    neutral = rules.cost_of_complying(0.005, 1.0, 1.0, 0.0, 0.0, THR)
+    adversary = rules.cost_of_complying(0.005, 1.0, 1.0, -0.5, 0.0, THR)
+    assert ally < neutral < adversary
+    assert neutral == pytest.approx(0.005)
+    assert ally == pytest.approx(0.005 * np.exp(-THR.alignment_weight * 0.5))
+    p_ally = rules.comply_probability(0.004, ally, THR)
+    assert p_ally > rules.comply_probability(0.004, adversary, THR)
+
+
+def test_closeness_is_affinity_to_the_sender_minus_the_others_mean() -> None:
+    a = np.array([[0.8, 0.2, 0.4], [0.1, 0.9, 0.5]])
+    np.testing.assert_allclose(rules_coercion.closeness(a, 0), [0.8 - 0.3, 0.1 - 0.7])
+    assert rules_coercion.closeness(np.array([0.3, 0.7]), 1) == pytest.approx(0.4)
+
+
+def test_withheld_lending_costs_a_share_of_the_refinancing_need() -> None:
+    cost = rules_coercion.lending_exposure(0.5, 15e9, 1e9, 1e11, 15.0)
+    assert cost == pytest.approx(0.5 * (1e9 + 1e9) / 1e11)
+    assert rules_coercion.lending_exposure(1.0, float("nan"), 0.0, 1e11, 15.0) == 0.0
+
+
+def test_higher_sender_cost_lowers_the_chance_of_imposing() -> None:
+    cheap = rules_coercion.impose_probability(0.6, 0.0001, 0.001, THR)
+    dear = rules_coercion.impose_probability(0.6, 0.003, 0.001, THR)
+    assert 0.6 >= cheap > dear > 0
+    assert rules_coercion.impose_probability(0.6, 0.0, 0.001, THR) == pytest.approx(0.6)
+    assert rules_coercion.keep_probability(0.001, 0.001, THR) == pytest.approx(0.5)
+
+
+def test_sender_cost_counts_its_covered_imports_and_expected_retaliation() -> None:
+    bite = 1 - 1.25**-0.76
+    own = rules_coercion.sender_cost(4e11, 0.25, 3e11, 0.25, 0.0, 2.7e13, 0.76)
+    assert own == pytest.approx(4e11 * bite / 2.7e13)
+    both = rules_coercion.sender_cost(4e11, 0.25, 3e11, 0.25, 0.5, 2.7e13, 0.76)
+    assert both == pytest.approx((4e11 + 0.5 * 3e11) * bite / 2.7e13)
+
+
+def test_retaliation_is_likelier_for_adversaries() -> None:
+    assert rules_coercion.retaliation_probability(0.0, THR) == pytest.approx(THR.retaliation)
+    assert rules_coercion.retaliation_probability(-1.0, THR) == pytest.approx(2 * THR.retaliation)
+    assert rules_coercion.retaliation_probability(1.0, THR) == 0.0
+
+
+def test_rally_hardens_adversaries_and_erodes_allies() -> None:
+    assert rules_coercion.resolve_after(1.0, -0.5, THR) == pytest.approx(np.exp(0.5 * THR.rally))
+    assert rules_coercion.resolve_after(1.0, 0.5, THR) < 1.0
+    assert rules_coercion.resolve_after(1.0, -1.0, ThreatRules(rally=10.0)) == pytest.approx(1000)
+    relaxed = rules_coercion.relax_resolve(np.array([4.0]), 2.0, 2.0)
+    assert relaxed[0] == pytest.approx(2.0)
+
+
+def test_vigilance_per_month_converts_to_any_step() -> None:
+    quarterly = rules_coercion.per_step_from_monthly(0.2, 3)
+    assert quarterly == pytest.approx(1 - 0.8**3)
+    assert rules_coercion.per_step_from_monthly(1.0, 12) == 1.0
+    assert rules_coercion.per_step_from_monthly(0.2, 1) == pytest.approx(0.2)
 
 
 def test_comply_probability_edges_and_symmetry() -> None:
@@ -260,3 +343,14 @@ def test_switch_probability_at_hurdle_is_half() -> None:
 
 def test_review_probability_matches_rate() -> None:
     assert rules.review_probability(BR, 1.0) == pytest.approx(1 - np.exp(-1 / BR.review_years))
+
+
+def test_thinned_decisions_form_a_rate_at_any_step_length() -> None:
+    # P(at least one yes in a year) = 1 - exp(-rate * p) whatever the step
+    rate, p = 2.0, 0.3
+    for steps in (1, 4, 12, 52):
+        dt = 1.0 / steps
+        per_step = rules.approach(rate, dt) * rules_coercion.thinned(p, rate, dt)
+        assert 1 - (1 - per_step) ** steps == pytest.approx(1 - np.exp(-rate * p))
+    assert rules_coercion.thinned(0.3, 0.0, 1.0) == 0.3
+    assert rules_coercion.thinned(1.0, 2.0, 0.25) == pytest.approx(1.0)

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from numpy.typing import NDArray
 
-from sim import rules
+from sim import rules, rules_coercion
 from sim.scenario import AlignmentRules, BlocRules, InvestmentRules, ThreatRules, TradeRules
 
 Args = tuple[Any, ...]
@@ -119,6 +119,11 @@ threat_rules = st.builds(
     debt_leverage=real(0.0, 1000.0),
     reputation_loss=unit,
     reputation_gain=unit,
+    sender_sharpness=st.one_of(real(0.5, 10.0), real(0.01, 1000.0)),
+    alignment_weight=real(0.0, 20.0),
+    black_knight=unit,
+    retaliation=unit,
+    rally=real(-10.0, 10.0),
 )
 bloc_rules = st.builds(
     BlocRules,
@@ -257,22 +262,102 @@ BATCHED: dict[str, Case] = {
             gdp_value,
             real(0.0, 10.0),
             real(0.0, 20.0),
+            real(1e-6, 1.0),
         ),
         elementwise=True,
         runs=frozenset({0}),
         either=frozenset({1}),
     ),
     "cost_of_defying": Case(
-        lambda d: st.tuples(real(0.0, 100.0), real(0.0, 100.0), unit, threat_rules),
+        lambda d: st.tuples(real(0.0, 100.0), real(0.0, 100.0), unit, real(0.0, 0.9), threat_rules),
         elementwise=True,
         runs=frozenset({0}),
-        either=frozenset({1, 2}),
+        either=frozenset({1, 2, 3}),
     ),
     "cost_of_complying": Case(
-        lambda d: st.tuples(real(0.0, 100.0), real(0.0, 1000.0), real(0.0, 100.0)),
+        lambda d: st.tuples(
+            real(0.0, 100.0),
+            real(0.0, 1000.0),
+            real(1e-3, 1e3),
+            real(-1.0, 1.0),
+            real(0.0, 100.0),
+            threat_rules,
+        ),
         elementwise=True,
         runs=frozenset({0}),
-        either=frozenset({1, 2}),
+        either=frozenset({1, 2, 3, 4}),
+    ),
+    "ratio_logit": Case(
+        lambda d: st.tuples(cost, cost, real(0.01, 1000.0)),
+        elementwise=True,
+        runs=frozenset({0}),
+        either=frozenset({1}),
+    ),
+    # sim.rules_coercion
+    "thinned": Case(
+        lambda d: st.tuples(unit, real(0.0, 100.0), dt),
+        elementwise=True,
+        runs=frozenset({0}),
+    ),
+    "tariff_bite": Case(
+        lambda d: st.tuples(real(0.0, 10.0), real(0.0, 20.0)),
+        elementwise=True,
+        runs=frozenset({0}),
+    ),
+    "lending_exposure": Case(
+        lambda d: st.tuples(unit, tie, money, gdp_value, real(0.1, 100.0)),
+        elementwise=True,
+        runs=frozenset({0}),
+        either=frozenset({1, 2, 3}),
+    ),
+    "closeness": Case(
+        lambda d: st.tuples(grid(d, unit), st.integers(0, d[1] - 1)),
+        runs=frozenset({0}),
+    ),
+    "rival": Case(
+        lambda d: st.tuples(grid(d, st.one_of(unit, st.just(np.nan))), st.integers(0, d[1] - 1)),
+        runs=frozenset({0}),
+    ),
+    "black_knight_offset": Case(
+        lambda d: st.tuples(st.one_of(unit, st.just(np.nan)), threat_rules),
+        elementwise=True,
+        runs=frozenset({0}),
+    ),
+    "retaliation_probability": Case(
+        lambda d: st.tuples(real(-1.0, 1.0), threat_rules),
+        elementwise=True,
+        runs=frozenset({0}),
+    ),
+    "sender_cost": Case(
+        lambda d: st.tuples(
+            tie, real(0.0, 10.0), tie, real(0.0, 10.0), unit, gdp_value, real(0, 20)
+        ),
+        elementwise=True,
+        runs=frozenset({0}),
+        either=frozenset({1, 2, 3, 4, 5}),
+    ),
+    "impose_probability": Case(
+        lambda d: st.tuples(unit, cost, cost, threat_rules),
+        elementwise=True,
+        runs=frozenset({1}),
+        either=frozenset({0, 2}),
+    ),
+    "keep_probability": Case(
+        lambda d: st.tuples(cost, cost, threat_rules),
+        elementwise=True,
+        runs=frozenset({0}),
+        either=frozenset({1}),
+    ),
+    "resolve_after": Case(
+        lambda d: st.tuples(real(1e-3, 1e3), real(-1.0, 1.0), threat_rules),
+        elementwise=True,
+        runs=frozenset({0}),
+        either=frozenset({1}),
+    ),
+    "relax_resolve": Case(
+        lambda d: st.tuples(grid(d, real(1e-3, 1e3)), real(0.01, 100.0), dt),
+        elementwise=True,
+        runs=frozenset({0}),
     ),
     "comply_probability": Case(
         lambda d: st.tuples(cost, cost, threat_rules),
@@ -321,6 +406,7 @@ SHARED: dict[str, st.SearchStrategy[Args]] = {
     "decay": st.tuples(real(0.01, 100.0), dt),
     "approach": st.tuples(real(0.0, 100.0), dt),
     "review_probability": st.tuples(bloc_rules, dt),
+    "per_step_from_monthly": st.tuples(unit, st.sampled_from([1, 3, 12])),
 }
 """Rules of parameters only: one float for the whole batch."""
 
@@ -328,13 +414,27 @@ SHARED: dict[str, st.SearchStrategy[Args]] = {
 # --------------------------------------------------------------------------- checks
 
 
+MODULES = (rules, rules_coercion)
+"""The modules of pure rules (sim.rules_coercion holds the coercion rules beyond the basics)."""
+
+
 def public_rules() -> set[str]:
-    """Every public function defined in sim.rules."""
+    """Every public function defined in the rule modules."""
     return {
         name
-        for name, fn in inspect.getmembers(rules, inspect.isfunction)
-        if fn.__module__ == rules.__name__ and not name.startswith("_")
+        for module in MODULES
+        for name, fn in inspect.getmembers(module, inspect.isfunction)
+        if fn.__module__ == module.__name__ and not name.startswith("_")
     }
+
+
+def rule_named(name: str) -> Callable[..., Any]:
+    """The rule function of that name, from whichever rule module defines it."""
+    for module in MODULES:
+        fn = getattr(module, name, None)
+        if fn is not None and fn.__module__ == module.__name__:
+            return fn  # type: ignore[no-any-return]
+    raise KeyError(name)
 
 
 def assert_same_stack(together: Any, each: list[Any], lead: tuple[int, ...]) -> None:
@@ -399,7 +499,7 @@ def test_a_rule_on_stacked_runs_is_the_stack_of_the_rule_on_each(
     runs = [data.draw(case.draw(dims), label=f"run {r}") for r in range(int(np.prod(lead)))]
     # Shared arguments are the same object in every run.
     per_run = [tuple(a if i in stacked else runs[0][i] for i, a in enumerate(r)) for r in runs]
-    rule = case.call or getattr(rules, name)
+    rule = case.call or rule_named(name)
     each = [rule(*args) for args in per_run]
     together = rule(*stack_args(per_run, stacked, lead))
     assert_same_stack(together, each, lead)
@@ -408,7 +508,7 @@ def test_a_rule_on_stacked_runs_is_the_stack_of_the_rule_on_each(
 @pytest.mark.parametrize("name", sorted(SHARED))
 @given(data=st.data())
 def test_a_rule_of_parameters_gives_one_float_for_the_batch(name: str, data: st.DataObject) -> None:
-    value = getattr(rules, name)(*data.draw(SHARED[name]))
+    value = rule_named(name)(*data.draw(SHARED[name]))
     assert type(value) is float
 
 
@@ -436,6 +536,18 @@ def generic_values() -> dict[str, tuple[Callable[..., Any], tuple[NDArray[np.flo
             (ThreatRules(),),
         ),
         "accept_probability": (rules.accept_probability, (u(-1, 1),), (BlocRules(),)),
+        "cost_of_complying": (
+            rules.cost_of_complying,
+            (u(0, 0.05), u(0.5, 2), u(0.5, 2), u(-1, 1), u(0, 0.01)),
+            (ThreatRules(),),
+        ),
+        "tariff_bite": (rules_coercion.tariff_bite, (u(0, 2),), (0.76,)),
+        "resolve_after": (rules_coercion.resolve_after, (u(0.5, 2), u(-1, 1)), (ThreatRules(),)),
+        "impose_probability": (
+            rules_coercion.impose_probability,
+            (u(0, 1), u(0, 0.01), u(0, 0.01)),
+            (ThreatRules(),),
+        ),
     }
 
 

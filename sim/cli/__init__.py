@@ -4,7 +4,8 @@ Exit status: 0 success; 1 a check or reproduction failed; 2 bad input (scenario,
 results folder, usage); 3 an internal error (a bug: please report it, rerun with --debug).
 
 One module per group of commands: `runs` (run, check, reproduce), `scenarios` (validate,
-sources, schema, list), `plot`, `sweeps` (sweep, sensitivity); `common` holds what they share.
+sources, schema, list), `plot`, `sweeps` (sweep, sensitivity), `calibrate`; `common` holds what
+they share.
 The library is imported inside each command, so `geosim --help` does not load the model.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import click
 
+from sim.cli.calibrate import calibrate
 from sim.cli.plot import plot
 from sim.cli.runs import check, reproduce, run
 from sim.cli.scenarios import list_cmd, schema_cmd, sources, validate
@@ -41,6 +43,7 @@ COMMANDS = (
     plot,
     sweep,
     sensitivity,
+    calibrate,
 )
 for _command in COMMANDS:
     main.add_command(_command)

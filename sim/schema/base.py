@@ -7,7 +7,7 @@ field's docstring) that keep the model's arithmetic finite; a value outside them
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -96,6 +96,11 @@ MAX_FACTOR = 1000.0
 # backlash multiples, sharpness, engagement pulses, the affinity noise; defaults 0.01 to 20): a
 # thousand is beyond any calibration and keeps sums and products of a few of them finite.
 
+MAX_RALLY = 10.0
+# `threats.rally`: the resolve multiplier moves by exp(rally * -closeness) per imposition, at most
+# e^10 (2e4) either way at once; the model keeps the multiplier within a factor 1000 of 1
+# (sim.rules_coercion.MAX_LOG_RESOLVE), where the decision is already certain.
+
 MIN_ENGAGEMENT, MAX_ENGAGEMENT = 1e-3, 1e3
 # Relative to a unit baseline. A power's engagement tie is its share of the sum over powers,
 # which is 0/0 if every power's is zero; the floor keeps the sum positive.
@@ -129,6 +134,14 @@ Multiplier = Annotated[float, Field(gt=0.0, le=MAX_FACTOR, allow_inf_nan=False, 
 Elasticity = Annotated[float, bounded(0.0, MAX_ELASTICITY)]
 Engagement = Annotated[float, bounded(MIN_ENGAGEMENT, MAX_ENGAGEMENT)]
 Months = Annotated[int, Field(ge=0, le=MAX_MONTHS, strict=True)]
+Rate = Annotated[float, Field(ge=0.0, allow_inf_nan=False, strict=True)]
+"""Events per year (a per-step probability is 1 - exp(-rate * dt); no upper bound is needed)."""
+Stake = Annotated[float, bounded(0.0, MAX_STAKE)]
+"""A share of GDP that a carried-out measure costs in output while in force (at most 0.9)."""
+SalienceLevel = Literal["low", "medium", "high", "core"]
+"""Named salience levels; `rules.threats.salience_levels` gives their values."""
+Salience = GdpShare | SalienceLevel
+"""A salience as a share of GDP or a named level (`low`, `medium`, `high`, `core`)."""
 Code = Annotated[str, Field(min_length=1, max_length=24, pattern=r"^[A-Za-z][A-Za-z0-9_]*$")]
 Amounts = dict[str, Money | None]
 

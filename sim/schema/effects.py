@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 
 if TYPE_CHECKING:
     from sim.schema.parameters import Rules
-    from sim.schema.world import Demand
+    from sim.schema.world import Demand, Stakes
 
 F = NDArray[np.float64]
 
@@ -68,15 +68,16 @@ class World(Protocol):
         sender: int,
         target: int,
         demand: Demand,
-        tariff: float | None,
-        stake: float | None,
-        credibility: float | None,
+        stakes: Stakes,
         deadline_months: int,
     ) -> None:
         """A power threatens a state, which answers at once."""
 
     def set_tariff(self, i: int, j: int, rate: float, reason: str) -> None:
         """Put a tariff of power j on state i in force (0 lifts it)."""
+
+    def impose_tariff(self, i: int, j: int, rate: float, reason: str) -> None:
+        """A tariff imposed outright: in force, and remembered as coercion when it rises."""
 
     def lift_tariff(self, i: int, j: int, reason: str) -> None:
         """Lift a tariff by decision; threats that imposed it end as `lifted`."""
@@ -87,7 +88,9 @@ class World(Protocol):
     def set_membership(self, bloc: str, i: int, status: str, verb: str, **details: Any) -> None:
         """Set a state's status in a bloc (`none`, `partner`, `member`)."""
 
-    def set_policy(self, i: int, name: str, active: bool, salience: float | None = None) -> None:
+    def set_policy(
+        self, i: int, name: str, active: bool, salience: float | str | None = None
+    ) -> None:
         """Switch a state's domestic policy."""
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ValidationError, model_validator
 
 from sim.schema.base import (
     MAX_ALIGNMENT_WEIGHT,
     MAX_PULL,
+    MAX_RALLY,
     MAX_SIZE_EXPONENT,
     Elasticity,
     Factor,
@@ -16,8 +18,11 @@ from sim.schema.base import (
     GdpShare,
     Months,
     Positive,
+    Rate,
+    Salience,
     Share,
     Sharpness,
+    Stake,
     bounded,
     inner_model,
     yaml_repr,
@@ -59,11 +64,44 @@ class InvestmentRules(Frozen):
     """Debt is repaid at 1/amortisation_years of the stock per year."""
 
 
+class SalienceLevels(Frozen):
+    """Values of the named salience levels, shares of GDP (docs/calibration.md, Salience levels;
+    priors from sim/calibration/population.yaml, before any fitting). Each must exceed the one
+    below it."""
+
+    low: GdpShare = 0.001
+    """A trade-practice or regulatory demand the government has no political stake in (yielding
+    costs rents to a narrow group or administrative effort). Prior 0.001, range 0.0003-0.003: about
+    the median cost of defying that the calibration population's threats create (at most 100)."""
+    medium: GdpShare = 0.005
+    """A policy the government has adopted and defends, with a constituency but not core
+    (yielding is a visible reversal). Prior 0.005, range 0.0015-0.015: the upper quartile of that
+    cost, the order of the baseline's estimated saliences (at most 100)."""
+    high: GdpShare = 0.02
+    """A major commitment tied to the government's programme or standing (yielding splits its
+    coalition or breaks commitments to third states). Prior 0.02, range 0.006-0.06: above the 95th
+    percentile of that cost (at most 100)."""
+    core: GdpShare = 0.1
+    """Regime survival, territorial integrity, national security, constitutional order. Prior
+    0.1, range 0.03-0.3: above the largest cost of defying any threat in the population creates
+    (at most 100)."""
+
+    @model_validator(mode="after")
+    def _increasing(self) -> SalienceLevels:
+        values = [self.low, self.medium, self.high, self.core]
+        if any(b <= a for a, b in itertools.pairwise(values)):
+            raise ValueError("salience levels must increase: low < medium < high < core")
+        return self
+
+
 class ThreatRules(Frozen):
-    """The threat game: the target weighs defying against complying; the sender enforces or not."""
+    """The threat game: the target weighs defying against complying; the sender decides whether
+    to impose and, later, whether to keep what it imposed. Priors are a priori (before the
+    calibration of issue 9); ranges are plausible intervals for the fit."""
 
     credibility: Share = 0.6
-    """Default probability that a sender carries out a defied threat."""
+    """Default probability that a sender carries out a defied threat (times its reputation and
+    the sender's own cost-benefit term, see `sender_sharpness`)."""
     sharpness: Sharpness = 3.0
     """P(comply) = 1 / (1 + (cost_comply / cost_defy)^sharpness) (at most 1000)."""
     debt_leverage: Factor = 0.5
@@ -75,11 +113,62 @@ class ThreatRules(Frozen):
     """Fraction of the gap to full reputation regained when it carries a threat out."""
     cooldown_months: Months = 12
     """Months before a standing policy threatens the same state again (at most 2400)."""
-    bloc_salience: GdpShare = 0.005
-    """Default value of a bloc membership, share of GDP, for states that give none (at most
-    100)."""
+    bloc_salience: Salience = "medium"
+    """Default value of a bloc membership for states that give none: a level name or a share of
+    GDP (at most 100)."""
+    salience_levels: SalienceLevels = SalienceLevels()
+    """Values (shares of GDP) of the salience levels `low`, `medium`, `high`, `core`."""
     reconsider: bool = True
-    """A state under an imposed tariff re-decides each step (with the cost now certain)."""
+    """Whether a state under imposed coercion re-decides (at `reconsider_rate`)."""
+    reconsider_rate: Rate = 2.0
+    """Re-decisions per year of a state under imposed coercion (tariff or not), with the cost now
+    certain: per step 1 - exp(-rate * dt). Prior 2/yr (a government revisits a costly stand
+    about twice a year: budget and electoral cycles, summits); range 0.5-12 (from yearly to
+    monthly)."""
+    review_rate: Rate = 1.0
+    """Reviews per year in which a sender decides whether to keep what it imposed, with its
+    current costs: per step 1 - exp(-rate * dt). Prior 1/yr (annual policy reviews); range
+    0.25-4."""
+    sender_sharpness: Sharpness = 2.0
+    """The sender's cost-benefit term: 1 / (1 + (sender_cost / interest)^sender_sharpness).
+    Prior 2 (flatter than the target's 3: a sender's motives mix audience costs and signalling);
+    range 1-5 (at most 1000)."""
+    sender_interest: GdpShare = 0.001
+    """The sender's interest in a demand, share of its own GDP (a threat's `interest` overrides).
+    Prior 0.001 (for the US about $27bn a year, below the ~0.2% of GDP the 2018-19 tariffs cost
+    US buyers, Amiti, Redding & Weinstein 2019, which the US accepted for its largest dispute);
+    range 0.0002-0.005 (at most 100)."""
+    alignment_weight: Annotated[float, bounded(0.0, MAX_ALIGNMENT_WEIGHT)] = 1.0
+    """The cost of complying is multiplied by exp(-alignment_weight * closeness), closeness = the
+    target's affinity to the sender minus its mean affinity to the other powers, in [-1, 1]:
+    allies comply more readily, adversaries resist (Drezner 1999, direction only). Prior 1
+    (closeness 0.5 changes the cost by a factor 1.6); range 0-2 (0: raw TIES splits show no
+    difference, calibration-sources 4; at most 20)."""
+    black_knight: Share = 0.5
+    """Black-knight offset = black_knight * the rival's share of the target's economic ties
+    (capped at 0.9); the cost of defying is multiplied by (1 - offset). Prior 0.5, equal to
+    `trade.diversion` (the share of lost trade re-routed elsewhere); range 0-1."""
+    officials_cost: Stake = 0.001
+    """Cost of sanctions on officials (visa bans, asset freezes), share of the target's GDP while
+    in force. Prior 0.001, the `low` salience level: on their own they compel only demands of low
+    salience at even odds (targeted sanctions cost the economy little); range 0.0002-0.005."""
+    retaliation: Share = 0.15
+    """P(the target retaliates against an imposed tariff) = retaliation * (1 - closeness), at
+    most 1 (twice the base rate for a full adversary, none for a full ally). Prior 0.15, range
+    0.05-0.30: the TIES proxy, 15.1% of imposed cases (calibration-sources 5b), taken at a mean
+    closeness of 0."""
+    rally: Annotated[float, bounded(-MAX_RALLY, MAX_RALLY)] = 0.5
+    """At imposition the target's resolve multiplies by exp(rally * -closeness): hardening for
+    adversaries (rally round the flag), eroding for allies. Prior 0.5, range -0.45-1.4: the
+    suggested multiplier range 0.8-2 (docs/calibration.md) at a clear adversary's closeness
+    -0.5; no published magnitude, direction disputed (calibration-sources 5c), more studies
+    report hardening, hence a positive prior (at most 10 either way)."""
+
+    def salience_value(self, salience: float | str) -> float:
+        """A salience as a share of GDP: a level name's value, or the number itself."""
+        if isinstance(salience, str):
+            return float(getattr(self.salience_levels, salience))
+        return float(salience)
 
 
 class BlocRules(Frozen):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
@@ -10,7 +11,7 @@ from sim.calendar import UNIT_MONTHS, Calendar, month_index
 from sim.schema.base import (
     MAX_GROWTH,
     MAX_HORIZON_YEARS,
-    MAX_STAKE,
+    MAX_MONTHS,
     Amounts,
     Engagement,
     Factor,
@@ -20,7 +21,9 @@ from sim.schema.base import (
     Money,
     Month,
     Months,
+    Salience,
     Share,
+    Stake,
     Tariff,
     bounded,
 )
@@ -115,23 +118,71 @@ class Demand(Frozen):
         return self
 
 
+class TariffStep(Frozen):
+    """A step of a tariff schedule: from `after_months` after imposition the rate is `rate`."""
+
+    after_months: Annotated[int, Field(ge=0, le=MAX_MONTHS, strict=True)]
+    """Months after imposition (rounded up to whole steps, as deadlines; at most 2400)."""
+    rate: Tariff
+    """Ad-valorem rate from then on (1.0 = 100%; at most 10; 0 suspends the tariff)."""
+
+
 class Stakes(Frozen):
-    """What a threat puts at risk: a tariff rate on exports to the sender, or a non-tariff stake."""
+    """What a threat puts at risk. Any combination of a tariff (with its coverage, imposed rate
+    and schedule), withheld lending, sanctions on officials, financial pressure and a non-tariff
+    stake; at least one is required. When carried out each takes effect while in force."""
 
     tariff: Tariff | None = None
     """Ad-valorem tariff threatened on the target's exports to the sender (1.0 = 100%; at most
     10)."""
-    stake: Annotated[float, bounded(0.0, MAX_STAKE)] | None = None
-    """Non-tariff stake (security, aid, canal, sanctions) as a share of the target's GDP (at most
-    0.9)."""
+    coverage: Annotated[float, Field(gt=0.0, le=1.0, allow_inf_nan=False, strict=True)] = 1.0
+    """Share of the target's exports to the sender the tariff covers (1 = across the board)."""
+    imposed: Tariff | None = None
+    """Rate actually imposed if the threat is carried out (default: the threatened `tariff`; at
+    most 10)."""
+    schedule: list[TariffStep] | None = None
+    """Later rates after imposition (phasing in or escalating), in increasing `after_months`."""
+    withhold_lending: Share | None = None
+    """Share of the sender's new lending to the target withheld while the threat is in force."""
+    sanctions_officials: bool = False
+    """Sanctions on the target's officials (cost `threats.officials_cost` of GDP while in
+    force)."""
+    financial_pressure: Stake | None = None
+    """Financial pressure (currency, payments, market access), share of the target's GDP lost
+    while in force (at most 0.9)."""
+    stake: Stake | None = None
+    """Other non-tariff stake (security, aid, canal) as a share of the target's GDP, lost while in
+    force (at most 0.9)."""
     credibility: Share | None = None
-    """Probability the sender carries out the threat if defied (default `threats.credibility`)."""
+    """Probability the sender carries out the threat if defied (default `threats.credibility`;
+    times its reputation and its own cost-benefit term)."""
+    interest: GdpShare | None = None
+    """The sender's interest in the demand, share of its GDP (default `threats.sender_interest`;
+    at most 100)."""
 
     @model_validator(mode="after")
-    def _one(self) -> Stakes:
-        if (self.tariff is None) == (self.stake is None):
-            raise ValueError("give exactly one of `tariff` (a rate) or `stake` (share of GDP)")
+    def _some(self) -> Stakes:
+        measures = (self.tariff, self.withhold_lending, self.financial_pressure, self.stake)
+        if all(m is None for m in measures) and not self.sanctions_officials:
+            raise ValueError(
+                "give at least one stake: `tariff` (a rate), `withhold_lending` (a share), "
+                "`sanctions_officials: true`, `financial_pressure` or `stake` (shares of GDP)"
+            )
+        if self.tariff is None:
+            extra = [n for n in ("imposed", "schedule") if getattr(self, n) is not None]
+            extra += ["coverage"] if self.coverage != 1.0 else []
+            if extra:
+                verb = "needs" if len(extra) == 1 else "need"
+                raise ValueError(f"`{'`, `'.join(extra)}` {verb} a threatened `tariff`")
+        months = [step.after_months for step in self.schedule or []]
+        if any(b <= a for a, b in itertools.pairwise(months)):
+            raise ValueError("`schedule` steps must be in strictly increasing `after_months`")
         return self
+
+    @property
+    def imposed_rate(self) -> float | None:
+        """The rate imposed if carried out (`imposed`, else the threatened `tariff`)."""
+        return self.tariff if self.imposed is None else self.imposed
 
 
 class StandingPolicy(Stakes):
@@ -153,7 +204,8 @@ class StandingPolicy(Stakes):
     """Months the target has to comply before the sender decides to impose or back down (at most
     120)."""
     vigilance: Share = 1.0
-    """Probability per step that the sender notices a violation and issues the threat."""
+    """Probability per month that the sender notices a violation and issues the threat; with
+    steps of m months it is 1 - (1 - vigilance)^m per step (1: at once, at any step length)."""
     cooldown_months: Months | None = None
     """Months before the same state is threatened again (default `threats.cooldown_months`; at
     most 2400)."""
@@ -185,9 +237,10 @@ class StatePolicy(Frozen):
 
     active: bool = True
     """Whether the policy is in force at the start."""
-    salience: GdpShare = 0.0
-    """Value the government places on its current setting, as a share of GDP (cost of yielding;
-    at most 100)."""
+    salience: Salience = 0.0
+    """Value the government places on its current setting: a level (`low`, `medium`, `high`,
+    `core`; values in `rules.threats.salience_levels`) or a share of GDP (cost of yielding; at
+    most 100)."""
     description: str = ""
     """What the policy is."""
 
@@ -210,9 +263,9 @@ class State(Frozen):
     """Stock of direct investment from each power, US$ (null = not known; 0, or 1 to 1e16)."""
     policies: dict[str, StatePolicy] = {}
     """Named domestic policies that threats may target."""
-    bloc_salience: dict[str, GdpShare] = {}
-    """Value placed on membership of each bloc, share of GDP (cost of leaving under pressure; at
-    most 100); default `rules.threats.bloc_salience`."""
+    bloc_salience: dict[str, Salience] = {}
+    """Value placed on membership of each bloc: a level (`low` ... `core`) or a share of GDP (cost
+    of leaving under pressure; at most 100); default `rules.threats.bloc_salience`."""
     sovereignty: Factor = 1.0
     """Sensitivity to coercion: multiplies the cost of yielding to a demand (at most 1000)."""
     sphere: str | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from sim.loader import Key
-from sim.schema.base import GdpShare
+from sim.schema.base import Salience
 from sim.schema.effects import Effect, World
 from sim.schema.events.base import EventBase
 from sim.schema.refs import Refs
@@ -21,8 +21,8 @@ class PolicyChangeEvent(EventBase):
     """Policy name (created if new)."""
     active: bool
     """New setting."""
-    salience: GdpShare | None = None
-    """New salience, if it changes (share of GDP, at most 100)."""
+    salience: Salience | None = None
+    """New salience, if it changes (a level name, or a share of GDP at most 100)."""
 
     example = {
         "unit": {

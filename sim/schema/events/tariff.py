@@ -12,7 +12,8 @@ from sim.schema.refs import Refs
 
 
 class TariffEvent(EventBase):
-    """A tariff imposed outright (no threat first)."""
+    """A tariff imposed outright (no threat first). It counts as coercion: a rise adds coercion
+    memory as a carried-out threat does (alignment backlash)."""
 
     type: Literal["tariff"]
     sender: str
@@ -39,6 +40,6 @@ class TariffEvent(EventBase):
         refs.state(self.target, (*path, "target"))
 
     def apply(self, world: World, eid: str) -> None:
-        world.set_tariff(
+        world.impose_tariff(
             world.state_index[self.target], world.power_index[self.sender], self.rate, eid
         )

@@ -67,8 +67,6 @@ class ThreatEvent(EventBase, Stakes):
                 sender,
                 i,
                 self.demand,
-                self.tariff,
-                self.stake,
-                self.credibility,
+                self,
                 self.deadline_months,
             )
