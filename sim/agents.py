@@ -188,15 +188,20 @@ class GreatPower(mesa.Agent):  # type: ignore[misc]
         return Choice(rules.decide(prob, draw), prob, draw, numbers)
 
     def review(self, threat: Threat) -> Choice:
-        """A review of imposed coercion: keep it with probability 1 / (1 + (cost/interest)^k), the
-        cost now certain (the tariff in force and any retaliation met)."""
+        """A review of imposed coercion: the sender asks the deadline's question again, with the
+        cost now certain (the tariff in force and any retaliation met): keep it with probability
+        credibility x 1 / (1 + (cost/interest)^k). Without the credibility term a measure that
+        costs the sender little would never be lifted, while TIES records senders giving up in
+        about 30% of imposed cases that ended (docs/calibration-sources.md)."""
         m = self.model
         retaliated = threat.counter_tariff > 0
         cost = m.sender_costs(
             threat, threat.tariff_rate, threat.counter_tariff, 1.0 if retaliated else 0.0
         )
         p = m.rules.threats
-        keep = float(rules_coercion.keep_probability(cost, threat.interest, p))
+        keep = float(
+            rules_coercion.impose_probability(threat.credibility, cost, threat.interest, p)
+        )
         # Lifts arrive at review_rate * P(lift) per year, exactly, at any step length.
         prob = 1.0 - float(rules_coercion.thinned(1.0 - keep, p.review_rate, m.dt))
         draw = float(m.rng.random())

@@ -155,7 +155,7 @@ class Coercion(CoercionCosts):
         rate = s.imposed_rate
         if rate is not None:
             t.tariff_rate = rate
-            self.set_tariff(i, j, rate, reason=t.origin)
+            self.refresh_tariff(i, j, reason=t.origin)
             if rate > 0:
                 self.consider_retaliation(t)
         cuts = [s.stake, s.financial_pressure]
@@ -189,9 +189,9 @@ class Coercion(CoercionCosts):
         """End every measure an imposed threat has in force (tariff, counter-tariff, output
         cuts; withheld lending ends with the status)."""
         i, j = t.target, t.sender
-        if t.tariff is not None:
-            self.set_tariff(i, j, 0.0, reason=reason)
         t.tariff_rate = 0.0
+        if t.tariff is not None:
+            self.refresh_tariff(i, j, reason=reason)
         if t.counter_tariff > 0:
             self.set_counter_tariff(i, j, 0.0)
             t.counter_tariff = 0.0
@@ -226,13 +226,8 @@ class Coercion(CoercionCosts):
         if not due or due[-1].rate == t.tariff_rate:
             return
         t.tariff_rate = due[-1].rate
-        self.set_tariff(
-            t.target,
-            t.sender,
-            t.tariff_rate,
-            t.origin,
-            scheduled=True,
-            after_months=due[-1].after_months,
+        self.refresh_tariff(
+            t.target, t.sender, t.origin, scheduled=True, after_months=due[-1].after_months
         )
 
     def lift_tariff(self, i: int, j: int, reason: str) -> None:
@@ -240,7 +235,19 @@ class Coercion(CoercionCosts):
         for t in self.coercion.threats:
             if t.status == "imposed" and t.tariff is not None and (t.target, t.sender) == (i, j):
                 self.end_imposed(t, reason=reason, event=reason)
-        self.set_tariff(i, j, 0.0, reason=reason)
+        self.coercion.outright.pop((i, j), None)
+        self.refresh_tariff(i, j, reason=reason)
+
+    def refresh_tariff(self, i: int, j: int, reason: str, **details: Any) -> None:
+        """Put in force the highest rate of the tariffs layered on (i, j): the outright one and
+        each imposed threat's (one ending leaves the others in force)."""
+        rates = [self.coercion.outright.get((i, j), 0.0)]
+        rates += [
+            t.tariff_rate
+            for t in self.coercion.threats
+            if t.status == "imposed" and (t.target, t.sender) == (i, j)
+        ]
+        self.set_tariff(i, j, max(rates), reason, **details)
 
     def start_cooldown(self, t: Threat) -> None:
         """A resolved standing-policy threat is not repeated for `cooldown_months`."""
@@ -270,13 +277,14 @@ class Coercion(CoercionCosts):
         """A tariff imposed outright counts as coercion: a rise adds the coercion memory of a
         carried-out threat (alignment backlash)."""
         old = float(self.economy.tariff[i, j])
+        self.coercion.outright[(i, j)] = rate
         if rate <= old:
-            self.set_tariff(i, j, rate, reason)
+            self.refresh_tariff(i, j, reason)
             return
         a = self.rules.alignment
         memory = a.coercion_backlash * a.tariff_backlash
         self.alignment.coercion[i, j] -= memory
-        self.set_tariff(i, j, rate, reason, outright=True, coercion_memory=-memory)
+        self.refresh_tariff(i, j, reason, outright=True, coercion_memory=-memory)
 
     def set_counter_tariff(self, i: int, j: int, rate: float) -> None:
         """State i's counter-tariff on its imports from power j; imports respond on impact (the

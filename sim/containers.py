@@ -162,6 +162,10 @@ class CoercionState:
     threats: list[Threat] = field(default_factory=list)
     cooldown: dict[tuple[str, int], int] = field(default_factory=dict)
     """(origin, state) -> last step of the cooldown."""
+    outright: dict[tuple[int, int], float] = field(default_factory=dict)
+    """(state, power) -> rate of the tariff imposed outright (`tariff` events), a layer of its
+    own: the rate in force is the highest of it and of every imposed threat's rate, so lifting
+    one never lifts the other."""
 
     @classmethod
     def build(cls, index: Index) -> CoercionState:

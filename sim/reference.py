@@ -12,6 +12,7 @@ from pydantic_core import PydanticUndefined
 from sim import scenario as s
 from sim.schema.events import event_types
 from sim.schema.expectations import expect_types
+from sim.schema.ranges import Entry, Range, rule_ranges, section_prefixes
 
 
 def sections() -> list[tuple[str, type[BaseModel]]]:
@@ -89,16 +90,39 @@ def _default(field: Any) -> str:
     return f"`{d!r}`"
 
 
+def _range_cell(path: str, ranges: dict[str, Entry]) -> str:
+    """A rule parameter's plausible range and its basis, or why it is fixed."""
+    entry = ranges.get(path)
+    if entry is None:
+        return "(section)"
+    if isinstance(entry, Range):
+        return f"{entry.text()} ({entry.basis})"
+    return entry.text()
+
+
 def scenario_reference() -> str:
-    """The whole reference as Markdown."""
+    """The whole reference as Markdown; the rules sections add each parameter's plausible range
+    (sim/schema/ranges.py)."""
     parts = [INTRO]
+    prefixes = section_prefixes()
+    ranges = rule_ranges()
     for title, model in sections():
+        ranged = model in prefixes
         parts.append(f"\n## `{title}`\n\n{(model.__doc__ or '').strip()}\n")
-        parts.append("| field | type | default | meaning |\n|---|---|---|---|")
+        if ranged:
+            parts.append(
+                "| field | type | default | meaning | plausible range |\n|---|---|---|---|---|"
+            )
+        else:
+            parts.append("| field | type | default | meaning |\n|---|---|---|---|")
         for name, field in model.model_fields.items():
             if name == "type":
                 continue
             desc = (field.description or "").replace("\n", " ").replace("|", "\\|")
             typ = _type_name(field.annotation).replace("|", "\\|")
-            parts.append(f"| `{name}` | {typ} | {_default(field)} | {desc} |")
+            row = f"| `{name}` | {typ} | {_default(field)} | {desc} |"
+            if ranged:
+                cell = _range_cell(prefixes[model] + name, ranges).replace("|", "\\|")
+                row += f" {cell} |"
+            parts.append(row)
     return "\n".join(parts) + "\n"

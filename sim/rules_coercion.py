@@ -134,12 +134,6 @@ def impose_probability(
     return _like_inputs(np.asarray(credibility * keep, dtype=float), credibility, cost, interest)
 
 
-def keep_probability(cost: F | float, interest: F | float, p: ThreatRules) -> F | float:
-    """P(the sender keeps imposed coercion at a review) =
-    1 / (1 + (cost/interest)^sender_sharpness)."""
-    return _like_inputs(ratio_logit(interest, cost, p.sender_sharpness), cost, interest)
-
-
 def resolve_after(resolve: F | float, closeness: F | float, p: ThreatRules) -> F | float:
     """Resolve after an imposition: resolve exp(rally * -closeness), kept within a factor 1000
     of 1 (rally round the flag for adversaries, erosion for allies)."""

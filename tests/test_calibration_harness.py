@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +21,10 @@ from sim.calibration.episodes import (
     Row,
     batch_scenario,
     classify,
+    outright_event,
     rows_by_state,
     state_code,
+    threat_event,
 )
 from sim.calibration.fit import Parameter, available, loss, minimise
 from sim.calibration.harness import (
@@ -30,7 +33,7 @@ from sim.calibration.harness import (
     split_overrides,
     with_values,
 )
-from sim.calibration.mechanisms import MECHANISMS, fired
+from sim.calibration.mechanisms import MECHANISMS, below_min_share, fired
 from sim.calibration.population import Episode, expand, load_population
 from sim.calibration.scores import base_rates, bootstrap_counts, score_targets
 from sim.calibration.targets import OUTCOMES, Outcome, Targets, load_targets
@@ -122,6 +125,84 @@ def test_mechanisms_fire_from_log_rows() -> None:
     assert not any(fired(CASES["backed_down"])[name] for name in names)
 
 
+MECHANISM_CASES: dict[str, tuple[list[Row], list[Row]]] = {
+    "coverage_below_one": (
+        [row(LogKind.THREAT, tariff=0.2, coverage=0.4)],
+        [row(LogKind.THREAT, tariff=0.2, coverage=1.0), row(LogKind.THREAT, coverage=0.4)],
+    ),
+    "withheld_lending": (
+        [THREAT, row(LogKind.DEFIED, cost_lending=0.002)],
+        # only the first answer counts: the cost entered the decision (not any later row)
+        [THREAT, row(LogKind.DEFIED, cost_lending=0.0), row(LogKind.IMPOSED, cost_lending=1.0)],
+    ),
+    "financial_pressure": (
+        [THREAT, row(LogKind.COMPLIED, cost_financial=0.01)],
+        [THREAT, row(LogKind.DEFIED, cost_tariff=0.01)],
+    ),
+    "imposed_rate_differs": (
+        [THREAT, DEFIED, row(LogKind.IMPOSED, tariff=0.5, imposed_rate=0.25)],
+        [
+            row(LogKind.THREAT, tariff=0.5, imposed_rate=0.25),  # threatened, never carried out
+            row(LogKind.IMPOSED, tariff=0.5, imposed_rate=0.5),
+        ],
+    ),
+    "schedule_steps": (
+        [IMPOSED, row(LogKind.TARIFF_IMPOSED, rate=0.5, scheduled=True, after_months=6)],
+        [IMPOSED, row(LogKind.TARIFF_IMPOSED, rate=0.25)],
+    ),
+    "non_tariff_reconsideration_yields": (
+        [
+            IMPOSED,
+            row(
+                LogKind.COMPLIED,
+                after_imposition=True,
+                reconsidered=True,
+                cost_tariff=0.01,
+                cost_officials=0.001,
+            ),
+        ],
+        [
+            IMPOSED,
+            row(LogKind.COMPLIED, after_imposition=True, reconsidered=True, cost_tariff=0.01),
+            row(LogKind.COMPLIED, after_imposition=False, cost_financial=0.01),
+        ],
+    ),
+    "outright_tariff_coercion": (
+        [row(LogKind.TARIFF_IMPOSED, outright=True, coercion_memory=-0.15), THREAT],
+        [row(LogKind.TARIFF_IMPOSED, rate=0.25, reason="t_E00001"), THREAT],
+    ),
+    "resolve_hardens": (
+        [IMPOSED, row(LogKind.IMPOSED, resolve_change=1.2)],
+        [row(LogKind.IMPOSED, resolve_change=1.04), row(LogKind.IMPOSED, resolve_change=0.7)],
+    ),
+    "resolve_erodes": (
+        [row(LogKind.IMPOSED, resolve_change=0.8)],
+        [row(LogKind.IMPOSED, resolve_change=0.96), row(LogKind.IMPOSED, resolve_change=1.3)],
+    ),
+}
+"""For each added mechanism: rows on which it fires, and rows (each alone) on which it must not."""
+
+
+@pytest.mark.parametrize("name", sorted(MECHANISM_CASES))
+def test_each_added_mechanism_fires_on_its_trace_and_not_without_it(name: str) -> None:
+    yes, no = MECHANISM_CASES[name]
+    assert fired(yes)[name]
+    for r in no:
+        assert not fired([r])[name], r
+    assert not fired(no)[name]
+    assert not fired(CASES["backed_down"])[name]
+
+
+def test_every_mechanism_is_reported_and_the_ones_below_the_minimum_are_named() -> None:
+    expected = {
+        "coverage_below_one", "withheld_lending", "financial_pressure", "imposed_rate_differs",
+        "schedule_steps", "non_tariff_reconsideration_yields", "outright_tariff_coercion",
+        "resolve_hardens", "resolve_erodes", "sender_lifts", "sender_review_lifts",
+    }  # fmt: skip
+    assert expected <= set(MECHANISMS)
+    assert below_min_share({"a": 0.049, "b": 0.05, "c": 0.2}) == ["a"]
+
+
 # ------------------------------------------------------------------ episodes as worlds
 
 
@@ -138,7 +219,73 @@ def test_a_batch_world_holds_one_state_and_one_threat_per_episode(context: Conte
     level = episodes[0].salience_level
     assert first.policies["demand"].salience == context.salience[level]
     assert first.sovereignty == episodes[0].sovereignty
-    assert len(scenario.events) == 5
+    threats = [e for e in scenario.events.values() if e.type == "threat"]
+    outright = [e for e in scenario.events.values() if e.type == "tariff"]
+    assert len(threats) == 5 and len(outright) == sum(e.outright for e in episodes)
+
+
+def test_threat_event_maps_every_stake_and_the_world_validates(context: Context) -> None:
+    base = scored(1, seed=3)[0]
+    full = replace(
+        base,
+        outright=False,
+        export_coverage=0.4,
+        imposed_rate=0.25,
+        schedule=((6, 0.5),),
+        withhold_lending=True,
+        withheld_lending_share=0.6,
+        sanctions_on_officials=True,
+        financial_pressure=True,
+        financial_pressure_share=0.01,
+    )
+    event = threat_event(full, "E00001", context)
+    assert event["coverage"] == 0.4 and event["imposed"] == 0.25
+    assert event["schedule"] == [{"after_months": 6, "rate": 0.5}]
+    assert event["withhold_lending"] == 0.6 and event["sanctions_officials"] is True
+    assert event["financial_pressure"] == 0.01
+    assert event["deadline_months"] == context.deadline_months and "credibility" not in event
+    assert outright_event(full, "E00001") is None
+    plain = replace(
+        full,
+        imposed_rate=None,
+        schedule=(),
+        withhold_lending=False,
+        sanctions_on_officials=False,
+        financial_pressure=False,
+    )
+    assert not {"imposed", "schedule", "withhold_lending", "sanctions_officials",
+                "financial_pressure"} & set(threat_event(plain, "E00001", context))  # fmt: skip
+    batch_scenario([full, plain], context)  # the schema accepts every mapped field
+
+
+def test_an_outright_episode_starts_with_the_tariff_in_force(context: Context) -> None:
+    base = scored(1, seed=3)[0]
+    episode = replace(base, outright=True, imposed_rate=0.1, schedule=((6, 0.2),))
+    tariff = outright_event(episode, "E00001")
+    assert tariff == {"type": "tariff", "date": "2025-01", "sender": base.sender,
+                      "target": "E00001", "rate": 0.1}  # fmt: skip
+    threat = threat_event(episode, "E00001", context)
+    assert threat["deadline_months"] == 0 and threat["credibility"] == 1.0
+    scenario = batch_scenario([episode], context).scenario
+    assert list(scenario.events) == ["o_E00001", "t_E00001"]  # the tariff first, in file order
+    rep = run_once(scenario, 7, collect=False)
+    rows = rows_by_state(rep.log, ["E00001"])[0]
+    assert rows[0]["kind"] == LogKind.TARIFF_IMPOSED and rows[0]["details"]["outright"] is True
+    assert fired(rows)["outright_tariff_coercion"]
+    assert classify(rows) in ("complied_after_imposition", "lifted", "imposed_ongoing")
+
+
+def test_outright_episodes_are_imposed_from_the_start() -> None:
+    start = row(LogKind.TARIFF_IMPOSED, outright=True, coercion_memory=-0.15)
+    assert classify([start, THREAT, row(LogKind.COMPLIED, after_imposition=False)]) == (
+        "complied_after_imposition"
+    )
+    # the sender declines to tie the demand to it, but the outright tariff stays in force
+    assert classify([start, THREAT, DEFIED, row(LogKind.BACKED_DOWN)]) == "imposed_ongoing"
+    assert classify([start, THREAT, DEFIED, IMPOSED, row(LogKind.LIFTED)]) == "lifted"
+    # a tariff raised after the threat (a schedule) does not make the episode outright
+    later = [THREAT, row(LogKind.TARIFF_IMPOSED, outright=True), row(LogKind.BACKED_DOWN)]
+    assert classify(later) == "backed_down"
 
 
 def _first_probabilities(episodes: list[Episode], context: Context, seed: int) -> list[float]:
@@ -293,10 +440,20 @@ def test_the_loss_counts_fitted_share_targets_and_parameters_follow_the_schema(
     _, tg = population_and_targets
     episodes, outcomes = synthetic(lambda e, rng: "complied_at_threat")
     scores = score_targets(tg, episodes, outcomes, draws=0)
-    # never imposed 1.0 vs 0.538 +- 0.08; acquiescence 1.0 vs 0.192 +- 0.08; HSE: nothing imposed
+    # never imposed 1.0 vs 0.538 +- 0.08; acquiescence 1.0 vs 0.192 +- 0.08; HSE: nothing
+    # imposed (missing); threat stage vs imposition: no imposition (missing); the three other
+    # directions: everyone complies, a difference of 0, a full hinge penalty of 1 each
     assert loss(scores, tg) == pytest.approx(
-        ((1 - 0.538) / 0.08) ** 2 + ((1 - 0.192) / 0.08) ** 2 + 1e6
+        ((1 - 0.538) / 0.08) ** 2 + ((1 - 0.192) / 0.08) ** 2 + 2e6 + 3.0
     )
+    shifted = [
+        replace(s, value=0.025) if s.kind == "direction" and s.sign == "positive" else s
+        for s in scores
+    ]
+    positive = sum(1 for s in scores if s.kind == "direction" and s.sign == "positive")
+    assert loss(shifted, tg) == pytest.approx(
+        ((1 - 0.538) / 0.08) ** 2 + ((1 - 0.192) / 0.08) ** 2 + 1e6 + 0.25 * positive
+    )  # half the margin short: a quarter each
     fake = Parameter("threats.no_such_rule", 0.0, 1.0, False, "t", "not in the schema")
     cred = Parameter("threats.credibility", 0.05, 1.0, False, "t", "in the schema")
     assert available([fake, cred]) == [cred]
@@ -333,7 +490,7 @@ def test_calibrate_exits_1_when_a_target_fails(tmp_path: Path) -> None:
     args = ["calibrate", "-n", "1", "--set", "rules.threats.credibility=0", "--out", str(out)]
     r = CliRunner().invoke(main, args)
     assert r.exit_code == 1, r.output
-    assert "FAIL" in r.output and "override rules.threats.credibility: 0.6 (default) -> 0" in (
+    assert "FAIL" in r.output and "override rules.threats.credibility: 0.59 (default) -> 0" in (
         r.output
     )
     report = json.loads(out.read_text())

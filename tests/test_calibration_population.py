@@ -14,6 +14,7 @@ import pytest
 
 from sim.calibration.population import (
     DRAWS_PER_EPISODE,
+    EXTRA_DRAWS_PER_EPISODE,
     LEVELS,
     Episode,
     Pair,
@@ -244,6 +245,108 @@ def test_episodes_carry_the_pair_quantities(pop: Population, episodes: list[Epis
     scored_pairs = {e.pair for e in episodes if e.scored}
     assert sum(pid.startswith("USA") for pid in scored_pairs) == 28
     assert sum(pid.startswith("CHN") for pid in scored_pairs) == 14
+
+
+# ------------------------------------------------- priors added after step 1 (second stream)
+
+COMMITTED_EPISODES: dict[int, dict[str, object]] = {
+    0: {"pair": "USA-MEX", "number": 0, "salience_level": "high",
+        "tariff_rate": 0.1493948138157892, "export_coverage": 0.35616190927978975,
+        "withhold_lending": False, "withheld_lending_share": 0.0,
+        "sanctions_on_officials": True, "financial_pressure": False,
+        "sovereignty": 0.9619457656822541},
+    2: {"pair": "USA-MEX", "number": 2, "salience_level": "high",
+        "tariff_rate": 0.18553532453705002, "export_coverage": 0.12854094035300126,
+        "withhold_lending": False, "withheld_lending_share": 0.0,
+        "sanctions_on_officials": False, "financial_pressure": False,
+        "sovereignty": 0.8887867941235652},
+    5622: {"pair": "CHN-MEX", "number": 22, "salience_level": "low",
+           "tariff_rate": 0.14397216385336228, "export_coverage": 0.8432922345608451,
+           "withhold_lending": True, "withheld_lending_share": 0.3004780870733714,
+           "sanctions_on_officials": True, "financial_pressure": True,
+           "sovereignty": 0.6626390426875075},
+}  # fmt: skip
+"""Fields of expand(200, seed=1) as the committed population (HEAD bc8a9c4) gave them,
+computed with the committed code before the second stream was added."""
+
+
+def test_the_committed_draws_are_unchanged_by_the_added_priors() -> None:
+    """The priors added after step 1 draw from their own stream: every earlier field of every
+    episode is what the committed population gave (hard-coded values and sums over all 11,200
+    episodes of seed 1, computed with the committed code)."""
+    eps = expand(200, seed=1)
+    assert len(eps) == 11200
+    for k in (0, 2, 5622):
+        for name, value in COMMITTED_EPISODES[k].items():
+            assert getattr(eps[k], name) == value, (k, name)
+    assert sum(e.withhold_lending for e in eps) == 650
+    assert sum(e.sanctions_on_officials for e in eps) == 2747
+    assert sum(e.financial_pressure for e in eps) == 2770
+    assert Counter(e.salience_level for e in eps) == {
+        "high": 3831, "medium": 2852, "low": 2806, "core": 1711}  # fmt: skip
+    assert math.fsum(e.tariff_rate for e in eps) == pytest.approx(4358.757631869127, rel=1e-12)
+    assert math.fsum(e.export_coverage for e in eps) == pytest.approx(8409.147855050795, rel=1e-12)
+    assert math.fsum(e.withheld_lending_share for e in eps) == pytest.approx(
+        398.43644728056677, rel=1e-12
+    )
+    assert math.fsum(e.sovereignty for e in eps) == pytest.approx(12120.176671953528, rel=1e-12)
+
+
+def test_added_priors_validate_and_cite_their_source(pop: Population) -> None:
+    s = pop.stakes
+    assert s.outright_imposition.probability == pytest.approx(359 / 1412, abs=5e-4)
+    assert "1,412" in s.outright_imposition.reason and "2b" in s.outright_imposition.reason
+    assert "359 / 1412" in SOURCES.read_text(encoding="utf-8")
+    assert (s.imposed_rate_factor.low, s.imposed_rate_factor.high) == (0.5, 1.5)
+    assert s.imposed_rate_factor.distribution == "loguniform"
+    assert 0 < s.imposed_rate_differs.probability < 1 and 0 < s.phase_in.probability < 1
+    assert (s.phase_in.start_share, s.phase_in.after_months) == (0.5, 6)
+    for reason in (s.imposed_rate_differs.reason, s.phase_in.reason):
+        assert "Estimate" in reason
+    data = pop.model_dump()
+    data["stakes"]["phase_in"]["start_share"] = 1.0
+    with pytest.raises(ValueError, match="start_share"):
+        Population.model_validate(data)
+
+
+def test_added_draws_follow_their_priors(pop: Population) -> None:
+    s = pop.stakes
+    eps = expand(200, seed=1)
+    n = len(eps)
+    assert EXTRA_DRAWS_PER_EPISODE == 4
+    outright = [e for e in eps if e.outright]
+    assert len(outright) / n == pytest.approx(s.outright_imposition.probability, abs=0.02)
+    phased = [e for e in eps if e.schedule]
+    assert len(phased) / n == pytest.approx(s.phase_in.probability, abs=0.02)
+    threat_started = [e for e in eps if e.threat_started]
+    differs = [
+        e
+        for e in threat_started
+        if (e.schedule[0][1] if e.schedule else e.imposed_rate or e.tariff_rate) != e.tariff_rate
+    ]
+    share = len(differs) / len(threat_started)
+    assert share == pytest.approx(s.imposed_rate_differs.probability, abs=0.02)
+    for e in eps:
+        full = e.schedule[0][1] if e.schedule else (e.imposed_rate or e.tariff_rate)
+        assert e.outright is not e.threat_started
+        if e.outright:
+            assert full == e.tariff_rate  # an outright rate is not a bargaining position
+        lo, hi = s.imposed_rate_factor.low, s.imposed_rate_factor.high
+        assert lo * e.tariff_rate <= full <= hi * e.tariff_rate
+        if e.schedule:
+            assert e.schedule == ((6, full),) and e.imposed_rate == 0.5 * full
+        else:
+            assert e.imposed_rate is None or e.imposed_rate != e.tariff_rate
+
+
+def test_targets_count_threat_started_episodes_only(episodes: list[Episode]) -> None:
+    counted = in_subset(episodes, None)
+    assert counted == [e.scored and not e.outright for e in episodes]
+    assert any(e.scored and e.outright for e in episodes)
+    top = in_subset(
+        episodes, Subset(covariate="threatened_cost", tercile="top", ranked_within="all")
+    )
+    assert not any(t and e.outright for t, e in zip(top, episodes, strict=True))
 
 
 def test_terciles_select_scored_extremes(episodes: list[Episode]) -> None:

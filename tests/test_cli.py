@@ -98,10 +98,10 @@ def test_overrides_are_logged_and_recorded(tmp_path: Path) -> None:
         ],
     )
     assert r.exit_code == 0, r.output
-    assert "override rules.threats.credibility: 0.6 (default) -> 0.5" in r.output
+    assert "override rules.threats.credibility: 0.59 (default) -> 0.5" in r.output
     m = RunFolder.open(tmp_path / "latam_2025" / "x").manifest
     assert m["overrides"] == [
-        {"path": "rules.threats.credibility", "old": 0.6, "new": 0.5, "default": True}
+        {"path": "rules.threats.credibility", "old": 0.59, "new": 0.5, "default": True}
     ]
     assert m["resolved_scenario"]["rules"]["threats"]["credibility"] == 0.5
 
@@ -123,8 +123,13 @@ def test_counterfactual_file_runs(tmp_path: Path) -> None:
     assert (tmp_path / "counterfactual_brics_tariff_imposed").is_dir()
 
 
-def test_check_passes_baseline_and_fails_when_expectations_break() -> None:
-    ok = CliRunner().invoke(main, ["check", "-n", "20"])
+def test_check_exits_1_on_a_miss_and_0_when_every_expectation_passes() -> None:
+    honest = CliRunner().invoke(main, ["check", "-n", "20"])  # the baseline's reported misses
+    assert honest.exit_code == 1, honest.output
+    assert "bra_drops_common_currency" in honest.output and "FAIL" in honest.output
+    expectations = load_scenario("latam_2025").scenario.expect
+    relaxed = [a for x in expectations for a in ("--set", f"expect.{x}.share=0")]  # ask nothing
+    ok = CliRunner().invoke(main, ["check", "-n", "20", *relaxed])
     assert ok.exit_code == 0, ok.output
     assert "9/9 expectations met" in ok.output
     broken = CliRunner().invoke(main, ["check", "-n", "5", "--set", "rules.threats.sharpness=0.01"])
@@ -189,7 +194,11 @@ def test_library_api_returns_dataframes() -> None:
     loaded = sim.load_scenario("latam_2025", ["rules.alignment.noise=0"])
     r = sim.run(loaded, seed=1, replicates=2)
     assert {"date", "state", "variable", "value"} <= set(r.timeseries.columns)
-    assert r.expectations()["passed"].all()
+    table = r.expectations().set_index("expectation")
+    assert list(table.index) == list(loaded.scenario.expect)
+    for x in table.index:  # the share is the runs table's expectation column, averaged
+        assert table.loc[x, "share"] == r.runs[f"expect.{x}"].mean()
+        assert table.loc[x, "passed"] == (table.loc[x, "share"] >= table.loc[x, "required"])
 
 
 def test_schema_errors_in_events_do_not_hide_reference_errors(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import pytest
 from sim import phases, rules
 from sim.model import GeoModel
 from sim.scenario import Scenario, scenario_from_dict
+from sim.schema.parameters import ThreatRules
 
 ALLY = {"USA": 0.8, "CHN": 0.2}
 ADVERSARY = {"USA": 0.2, "CHN": 0.8}
@@ -90,9 +91,10 @@ def test_partial_coverage_lowers_the_exposure(mini_dict: dict[str, Any]) -> None
 def test_salience_levels_name_their_values(mini_dict: dict[str, Any]) -> None:
     d = mexico(mini_dict)
     d["states"]["MEX"]["policies"]["border_enforcement"]["salience"] = "high"
-    assert decision(run_model(build(d), steps=2))["salience"] == 0.02
-    d["rules"]["threats"] = {"salience_levels": {"high": 0.03, "core": 0.2}}
-    assert decision(run_model(build(d), steps=2))["salience"] == 0.03
+    default = ThreatRules().salience_levels.high
+    assert decision(run_model(build(d), steps=2))["salience"] == default
+    d["rules"]["threats"] = {"salience_levels": {"high": 0.05, "core": 0.2}}
+    assert decision(run_model(build(d), steps=2))["salience"] == 0.05
 
 
 def test_exposure_under_an_imposed_tariff_is_the_untariffed_exposure(
@@ -274,6 +276,9 @@ def _imposed_stake_on_mexico(mini_dict: dict[str, Any], unit: str) -> GeoModel:
     d["time"]["unit"] = unit
     d["states"]["MEX"]["policies"]["border_enforcement"]["salience"] = 0.012
     d["rules"]["alignment"]["coercion_backlash"] = 0.0
+    # the prior rate (the fitted 11.7 /yr makes a year's compliance near-certain, which would
+    # leave nothing for the step lengths to disagree on)
+    d["rules"].setdefault("threats", {})["reconsider_rate"] = 2.0
     for seed in range(50):
         m = run_model(build(d), seed, steps=1)
         if m.coercion.threats[0].status == "imposed":

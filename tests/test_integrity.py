@@ -246,11 +246,11 @@ def test_geosim_checkout_revision_is_read_without_writing(tmp_path: Path) -> Non
 def test_override_of_a_default_logs_the_default_as_old(tmp_path: Path) -> None:
     r = cli("run", "--set", "rules.threats.credibility=0.5", "--no-plot", "--out", str(tmp_path))
     assert r.exit_code == 0, r.output
-    assert "override rules.threats.credibility: 0.6 (default) -> 0.5" in r.output
+    assert "override rules.threats.credibility: 0.59 (default) -> 0.5" in r.output
     folder = next((tmp_path / "latam_2025").iterdir())
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     [entry] = manifest["overrides"]
-    assert entry == {"path": "rules.threats.credibility", "old": 0.6, "new": 0.5, "default": True}
+    assert entry == {"path": "rules.threats.credibility", "old": 0.59, "new": 0.5, "default": True}
 
 
 def test_override_of_a_written_value_is_not_marked_default() -> None:
@@ -306,9 +306,11 @@ def test_tariff_lift_ends_the_threat_and_stops_reconsideration(mini_dict: dict[s
     result = run(spec, seed=11, replicates=30)
     ev = result.events
     imposed = set(ev.loc[(ev["kind"] == LogKind.IMPOSED) & (ev["target"] == "MEX"), "replicate"])
-    assert len(imposed) >= 10  # enough replicates reach the interesting case
+    gave_in = set(ev.loc[(ev["kind"] == LogKind.COMPLIED) & (ev["actor"] == "MEX"), "replicate"])
+    still = imposed - gave_in  # imposed, and not yet given in by reconsideration, at the lift
+    assert len(still) >= 5  # enough replicates reach the interesting case
     lifted = ev[ev["kind"] == LogKind.LIFTED]
-    assert set(lifted["replicate"]) == imposed
+    assert set(lifted["replicate"]) == still
     assert (lifted["actor"] == "USA").all() and (lifted["target"] == "MEX").all()
     assert all(json.loads(d)["origin"] == "border" for d in lifted["details"])
     # step 0 is the initial state; the threat comes at step 2, imposition at 3, the lift at 4
@@ -334,8 +336,7 @@ def test_lifted_is_an_expectable_threat_outcome(mini_dict: dict[str, Any]) -> No
     spec = scenario_from_dict(data).scenario
     result = run(spec, seed=11, replicates=30)
     ev = result.events
-    imposed = ev.loc[
-        (ev["kind"] == LogKind.IMPOSED) & (ev["target"] == "MEX"), "replicate"
-    ].nunique()
+    imposed = set(ev.loc[(ev["kind"] == LogKind.IMPOSED) & (ev["target"] == "MEX"), "replicate"])
+    gave_in = set(ev.loc[(ev["kind"] == LogKind.COMPLIED) & (ev["actor"] == "MEX"), "replicate"])
     table = result.expectations().set_index("expectation")
-    assert table.loc["lifted", "share"] == pytest.approx(imposed / 30)
+    assert table.loc["lifted", "share"] == pytest.approx(len(imposed - gave_in) / 30)

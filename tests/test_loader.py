@@ -372,7 +372,7 @@ def test_apply_override_logs_and_creates_optional_sections() -> None:
     entry = apply_override(tree, "rules.threats.credibility=0.5")  # the loader knows no schema
     assert entry == {"path": "rules.threats.credibility", "old": None, "new": 0.5, "default": False}
     with_schema = apply_override(tree, "rules.threats.sharpness=2", schema_default)
-    assert with_schema == {"path": "rules.threats.sharpness", "old": 3.0, "new": 2, "default": True}
+    assert with_schema == {"path": "rules.threats.sharpness", "old": 2.1, "new": 2, "default": True}
     assert tree.data["rules"] == {"threats": {"credibility": 0.5, "sharpness": 2}}
     assert tree.overrides == [entry, with_schema]
     where = "--set rules.threats.credibility=0.5"

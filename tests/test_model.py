@@ -209,8 +209,14 @@ def test_events_invite_join_leave_pledge_government_rule(mini_dict: dict[str, An
         "government_change",
         "rule_change",
         "left",
-        "policy_changed",
     }
+    # the policy change sets common_currency active: a change (logged) if Brazil had dropped it
+    # under the US threat before 2025-08, nothing to log if it had kept it
+    bra, col = m.state_index["BRA"], m.policies.col["common_currency"]
+    assert m.policies.active[bra, col] == 1.0
+    dropped = any(r["kind"] == "complied" and r["actor"] == "BRA" for r in m.log.rows)
+    changed = any(r["kind"] == "policy_changed" and r["actor"] == "BRA" for r in m.log.rows)
+    assert changed == dropped
 
 
 def test_peer_influence_pulls_neighbours_together(mini_dict: dict[str, Any]) -> None:

@@ -96,7 +96,8 @@ def test_end_values_equal_a_plain_computation(latam: Scenario, rep: Replicate) -
     for name, value in expected.items():
         assert new[name] == value, name
     assert {type(new[f"expect.{x}"]) for x in latam.expect} == {bool}
-    assert new["threats@end"] == 4.0  # the article's four threats
+    threats = new["threats@end"]
+    assert isinstance(threats, float) and threats >= 4.0  # the article's four, and any repeats
 
 
 def test_columns_and_dtypes(latam: Scenario) -> None:

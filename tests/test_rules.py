@@ -253,7 +253,6 @@ def test_higher_sender_cost_lowers_the_chance_of_imposing() -> None:
     dear = rules_coercion.impose_probability(0.6, 0.003, 0.001, THR)
     assert 0.6 >= cheap > dear > 0
     assert rules_coercion.impose_probability(0.6, 0.0, 0.001, THR) == pytest.approx(0.6)
-    assert rules_coercion.keep_probability(0.001, 0.001, THR) == pytest.approx(0.5)
 
 
 def test_sender_cost_counts_its_covered_imports_and_expected_retaliation() -> None:

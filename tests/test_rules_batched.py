@@ -342,12 +342,6 @@ BATCHED: dict[str, Case] = {
         runs=frozenset({1}),
         either=frozenset({0, 2}),
     ),
-    "keep_probability": Case(
-        lambda d: st.tuples(cost, cost, threat_rules),
-        elementwise=True,
-        runs=frozenset({0}),
-        either=frozenset({1}),
-    ),
     "resolve_after": Case(
         lambda d: st.tuples(real(1e-3, 1e3), real(-1.0, 1.0), threat_rules),
         elementwise=True,

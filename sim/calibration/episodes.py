@@ -4,15 +4,17 @@ outcome read back from the event log.
 A batch of K episodes is one scenario with K target states (codes `E00001`, ... in episode
 order), the two powers USA and CHN (both needed: the tilt is measured between them), no blocs,
 no neighbours, zero FDI and loan budgets, and one dated `threat` event per episode in the first
-month. Episodes in one world cannot affect each other: a state's decisions read only its own row
-(exposure, debt, salience, sovereignty), nothing is allocated across states, and the sender's
-reputation, the one quantity shared between a power's threats, is held fixed
+month (an outright episode's `tariff` event before it). Episodes in one world cannot affect
+each other: a state's decisions read only its own row (exposure, debt, salience, sovereignty),
+nothing is allocated across states, and the sender's reputation, the one quantity shared
+between a power's threats, is held fixed
 (`threats.reputation_loss = reputation_gain = 0`). What a batch shares is the random stream, so
 batched and one-per-world runs agree in distribution, not draw for draw
 (tests/test_calibration_harness.py checks both the decision inputs and the outcome shares).
 
-`threat_event` is the one place that maps an episode's stakes onto the schema's threat fields;
-update it when the schema gains fields (docs/calibration.md, "What the harness maps").
+`threat_event` is the one place that maps an episode's stakes onto the schema's threat fields,
+and `outright_event` the outright tariff that starts an outright episode (docs/calibration.md,
+"What the harness maps").
 """
 
 from __future__ import annotations
@@ -87,12 +89,14 @@ def state_code(k: int) -> str:
 
 
 def threat_event(episode: Episode, code: str, context: Context) -> dict[str, Any]:
-    """The dated threat of one episode, in the schema's terms.
+    """The dated threat of one episode, in the schema's terms (every stake the episode has).
 
-    The tariff is always mapped. The other stakes are mapped when the threat schema has a field
-    for them (the coercion rewrite adds `coverage`, `withhold_lending`, `sanctions_officials`;
-    before it, a threat is a tariff on all exports to the sender). Financial pressure needs a
-    share of GDP that no rule gives yet, so it is not mapped (docs/calibration.md).
+    The tariff with its `coverage`, the rate `imposed` when it differs from the threatened one
+    and its `schedule` (a phase-in); `withhold_lending` (the withheld share),
+    `sanctions_officials` and `financial_pressure` (the share of GDP) when drawn. An outright
+    episode's threat has deadline 0 and credibility 1: the measure is already in force
+    (`outright_event`), so the target answers at once with the cost certain and the sender
+    decides in the same month whether to keep it tied to the demand.
     """
     event: dict[str, Any] = {
         "type": "threat",
@@ -101,23 +105,39 @@ def threat_event(episode: Episode, code: str, context: Context) -> dict[str, Any
         "target": code,
         "demand": {"policy": DEMAND, "active": False},
         "tariff": episode.tariff_rate,
-        "deadline_months": context.deadline_months,
+        "coverage": episode.export_coverage,
+        "deadline_months": 0 if episode.outright else context.deadline_months,
     }
-    fields = _threat_fields()
-    if "coverage" in fields:
-        event["coverage"] = episode.export_coverage
-    if "withhold_lending" in fields and episode.withhold_lending:
+    if episode.imposed_rate is not None:
+        event["imposed"] = episode.imposed_rate
+    if episode.schedule:
+        event["schedule"] = [{"after_months": m, "rate": r} for m, r in episode.schedule]
+    if episode.withhold_lending:
         event["withhold_lending"] = episode.withheld_lending_share
-    if "sanctions_officials" in fields and episode.sanctions_on_officials:
+    if episode.sanctions_on_officials:
         event["sanctions_officials"] = True
+    if episode.financial_pressure:
+        event["financial_pressure"] = episode.financial_pressure_share
+    if episode.outright:
+        event["credibility"] = 1.0
     return event
 
 
-def _threat_fields() -> set[str]:
-    """Fields a dated threat takes in the installed schema."""
-    from sim.schema.events.threat import ThreatEvent
-
-    return set(ThreatEvent.model_fields)
+def outright_event(episode: Episode, code: str) -> dict[str, Any] | None:
+    """The outright `tariff` event that starts an outright episode (None for a threat-started
+    one): the rate put in force at imposition, in the threat's month and before it in file
+    order, so the threat's own imposition finds it in force (the model counts the outright rise
+    as coercion and logs it `outright`)."""
+    if not episode.outright:
+        return None
+    rate = episode.tariff_rate if episode.imposed_rate is None else episode.imposed_rate
+    return {
+        "type": "tariff",
+        "date": START,
+        "sender": episode.sender,
+        "target": code,
+        "rate": rate,
+    }
 
 
 def episode_state(episode: Episode, context: Context) -> dict[str, Any]:
@@ -140,15 +160,19 @@ def episode_state(episode: Episode, context: Context) -> dict[str, Any]:
 def batch_dict(episodes: Sequence[Episode], context: Context) -> dict[str, Any]:
     """The scenario of a batch, as plain data."""
     codes = [state_code(k) for k in range(len(episodes))]
+    events: dict[str, Any] = {}
+    for c, e in zip(codes, episodes, strict=True):
+        outright = outright_event(e, c)
+        if outright is not None:
+            events[f"o_{c}"] = outright  # before the threat: events apply in file order
+        events[f"t_{c}"] = threat_event(e, c, context)
     return {
         "meta": {"name": "calibration", "description": "calibration episodes (generated)"},
         "time": {"start": START, "unit": "month", "steps": context.months},
         "powers": {p: {"name": p, "gdp": context.power_gdp[p]} for p in POWERS},
         "states": {c: episode_state(e, context) for c, e in zip(codes, episodes, strict=True)},
         "rules": {k: dict(v) for k, v in FIXED_RULES.items()},
-        "events": {
-            f"t_{c}": threat_event(e, c, context) for c, e in zip(codes, episodes, strict=True)
-        },
+        "events": events,
     }
 
 
@@ -174,22 +198,37 @@ def rows_by_state(log: Sequence[Row], codes: Sequence[str]) -> list[list[Row]]:
     return out
 
 
+def outright_start(rows: Sequence[Row]) -> bool:
+    """The episode started with an outright tariff (a `tariff_imposed` row marked `outright`
+    before its threat row)."""
+    for r in rows:
+        if r["kind"] == LogKind.THREAT:
+            return False
+        if r["kind"] == LogKind.TARIFF_IMPOSED and r["details"].get("outright"):
+            return True
+    return False
+
+
 def classify(rows: Sequence[Row]) -> Outcome:
     """The outcome class of one episode from its log rows (targets.yaml, `outcomes`).
 
     The first terminal row decides: `complied` (at the threat stage or after imposition, by its
     `after_imposition` detail), `backed_down`, `lifted`. Without one, an `imposed` row makes
-    the episode `imposed_ongoing`, else it is `pending`.
+    the episode `imposed_ongoing`, else it is `pending`. An episode that started with an outright
+    tariff is imposed from the start: compliance is after imposition, and a sender that declines
+    at the deadline-0 decision leaves the outright tariff in force (the model ties no demand to
+    it), so the episode stays imposed.
     """
     if not any(r["kind"] == LogKind.THREAT for r in rows):
         raise ValueError("the episode's log has no threat row")
-    imposed = False
+    outright = outright_start(rows)
+    imposed = outright
     for r in rows:
         kind = r["kind"]
         if kind == LogKind.COMPLIED:
-            after = bool(r["details"].get("after_imposition", imposed))
+            after = outright or bool(r["details"].get("after_imposition", imposed))
             return "complied_after_imposition" if after else "complied_at_threat"
-        if kind == LogKind.BACKED_DOWN:
+        if kind == LogKind.BACKED_DOWN and not outright:
             return "backed_down"
         if kind == LogKind.LIFTED:
             return "lifted"

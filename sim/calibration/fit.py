@@ -4,6 +4,12 @@ The procedure (docs/calibration.md, "Fitting"): the parameters in `PARAMETERS` t
 has (and that `--set` did not fix) are fitted within their bounds by minimising
 
     loss = sum over share targets with role `fit` of ((model - target) / tolerance)^2
+         + sum over direction targets with role `fit` of (max(0, MARGIN - d) / MARGIN)^2
+
+where d is the difference in the expected direction (A - B, or B - A for a negative sign) and
+MARGIN = 5 pp: a direction costs nothing once its difference is clearly on the right side (at a
+few thousand episodes a 5 pp difference has a 95% interval well clear of 0), and a growing
+penalty as it shrinks toward 0 or turns,
 
 with common random numbers: every evaluation runs the same episodes with the same seeds, so the
 loss changes only through the parameters. The optimiser is scipy's bounded Nelder-Mead on the
@@ -23,7 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.calibration.targets import ShareTarget, Targets
+from sim.calibration.targets import Targets
 
 if TYPE_CHECKING:
     from sim.calibration.episodes import Context
@@ -89,12 +95,21 @@ PARAMETERS: tuple[Parameter, ...] = (
     ),
     Parameter(
         "threats.reconsider_rate",
-        0.0,
-        1.0,
-        False,
+        0.5,
+        12.0,
+        True,
         "hse_success_among_imposed",
-        "how often a target under an imposed measure decides again: success among imposed "
-        "(fitted once the coercion rewrite adds it)",
+        "how often per year a target under an imposed measure decides again (its prior range in "
+        "MODEL.md): sets success among imposed",
+    ),
+    Parameter(
+        "threats.sharpness",
+        1.5,
+        6.0,
+        True,
+        "hse_success_among_imposed",
+        "how decisively a cost ratio turns into compliance (prior 3, range in MODEL.md): with "
+        "the cost certain after imposition, a steeper logit lets the heavier-hit targets give in",
     ),
 )
 """What is fitted, in this order, with bounds (salience.scale: a harness factor, not a rule)."""
@@ -113,12 +128,24 @@ def available(parameters: Sequence[Parameter], fixed: Sequence[str] = ()) -> lis
     return out
 
 
+DIRECTION_MARGIN = 0.05
+"""Difference (share points) from which a direction target adds nothing to the loss."""
+
+
 def loss(scores: Sequence[Score], targets: Targets) -> float:
-    """Sum of squared standardised misses over the share targets with role `fit`."""
-    fitted = {t.id for t in targets.targets if isinstance(t, ShareTarget) and t.role == "fit"}
+    """Squared standardised misses of the share targets with role `fit`, plus a hinge penalty
+    for each direction target with role `fit` whose difference falls short of the margin."""
+    roles = {t.id: t.role for t in targets.targets}
     total = 0.0
     for s in scores:
-        if s.id not in fitted or s.target is None or s.tolerance is None:
+        if roles.get(s.id) != "fit":
+            continue
+        if s.kind == "direction":
+            d = s.value if s.sign == "positive" else -s.value
+            short = max(0.0, DIRECTION_MARGIN - d) / DIRECTION_MARGIN
+            total += short * short if math.isfinite(d) else MISSING_PENALTY
+            continue
+        if s.target is None or s.tolerance is None:
             continue
         miss = (s.value - s.target) / s.tolerance
         total += miss * miss if math.isfinite(miss) else MISSING_PENALTY

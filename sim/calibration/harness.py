@@ -81,16 +81,34 @@ def make_context(
     overrides: Sequence[str] = (),
     salience_scale: float = 1.0,
 ) -> Context:
-    """The batch context: window from the targets, salience values from the population (times
-    `salience_scale`), target data from the pairs, `rules.*` overrides."""
-    levels = population.salience.levels
+    """The batch context: window from the targets, salience values from the rules (their
+    defaults, or `rules.threats.salience_levels.<level>` overrides; times `salience_scale`),
+    target data from the pairs, `rules.*` overrides. The population's level values are the
+    priors the first fit started from; the rules hold the fitted ones."""
+    levels = rule_salience(overrides)
     return Context(
         months=targets.observation_months,
-        salience={name: lvl.value * salience_scale for name, lvl in levels.items()},
+        salience={name: value * salience_scale for name, value in levels.items()},
         targets=target_data(population),
         power_gdp=power_gdp(),
         overrides=tuple(overrides),
     )
+
+
+def rule_salience(overrides: Sequence[str]) -> dict[str, float]:
+    """Each salience level's value in the rules, after `rules.threats.salience_levels.*`
+    overrides (validated like any scenario's rules)."""
+    from sim.loader import Tree, apply_override
+    from sim.schema.parameters import Rules
+    from sim.validation import schema_default
+
+    prefix = "rules.threats.salience_levels."
+    tree = Tree(data={"rules": {}}, files=["<calibration>"])
+    for a in overrides:
+        if a.strip().startswith(prefix):
+            apply_override(tree, a, schema_default)
+    rules = Rules.model_validate(tree.data.get("rules", {}))
+    return dict(rules.threats.salience_levels.model_dump())
 
 
 def power_gdp() -> dict[str, float]:

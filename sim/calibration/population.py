@@ -30,6 +30,15 @@ LEVELS: tuple[Level, ...] = ("low", "medium", "high", "core")
 DRAWS_PER_EPISODE = 9
 """Uniform draws per episode, always all made (in `_episode`'s order) so streams stay aligned."""
 
+EXTRA_DRAWS_PER_EPISODE = 4
+"""Uniform draws per episode from the second stream (priors added after step 1): outright
+imposition, whether the imposed rate differs, its factor, a phase-in; always all made."""
+
+EXTRA_STREAM = 1
+"""Last spawn-key element of the second stream: pair k draws it from
+SeedSequence(seed, spawn_key=(k, EXTRA_STREAM)), independent of the first (spawn_key=(k,)), so
+adding these priors changed no draw of the committed population."""
+
 
 class Quantity(Frozen):
     """A number copied from states_2023.csv with that file's source cell."""
@@ -173,6 +182,19 @@ class Chance(Frozen):
     """Why this probability."""
 
 
+class PhaseIn(Frozen):
+    """A prior over tariff schedules: imposed at a share of the rate, the full rate later."""
+
+    probability: Annotated[float, Field(ge=0.0, le=1.0)]
+    """Probability that an imposed tariff is phased in."""
+    start_share: Annotated[float, Field(gt=0.0, lt=1.0)]
+    """Share of the full rate put in force at imposition."""
+    after_months: Annotated[int, Field(gt=0, le=120)]
+    """Months after imposition at which the full rate applies."""
+    reason: str
+    """Why this form and probability."""
+
+
 class Stakes(Frozen):
     """Priors over what a calibration threat puts at stake."""
 
@@ -191,6 +213,19 @@ class Stakes(Frozen):
     """Probability that the threat adds sanctions on officials (visas, asset freezes)."""
     financial_pressure: Chance
     """Probability that the threat adds financial pressure (payments, banking, remittances)."""
+    financial_pressure_size: Range
+    """Share of the target's GDP that financial pressure puts at risk, when added (drawn from the
+    same uniform as whether it is added, rescaled, so adding this prior moved no other draw)."""
+    # Added after step 1, drawn from the second stream (EXTRA_STREAM): no earlier draw moved.
+    outright_imposition: Chance
+    """Probability that the episode starts with the measure imposed outright, no threat first."""
+    imposed_rate_differs: Chance
+    """Probability that the rate imposed differs from the rate threatened (threat-started
+    episodes)."""
+    imposed_rate_factor: Range
+    """Imposed rate over the threatened rate, when they differ."""
+    phase_in: PhaseIn
+    """Prior over a phased-in tariff (a schedule after imposition)."""
 
 
 class DataProvenance(Frozen):
@@ -260,11 +295,24 @@ class Episode:
     withheld_lending_share: float
     sanctions_on_officials: bool
     financial_pressure: bool
+    financial_pressure_share: float
     sovereignty: float
     gdp: float
     exports_to_sender: float | None
     loans_from_sender: float | None
     alignment_with_sender: float
+    # From the second stream (priors added after step 1).
+    outright: bool = False
+    """The measure is imposed outright at the start, without a threat first."""
+    imposed_rate: float | None = None
+    """Rate put in force at imposition (None: the threatened `tariff_rate`)."""
+    schedule: tuple[tuple[int, float], ...] = ()
+    """Later rates after imposition, (months after imposition, rate)."""
+
+    @property
+    def threat_started(self) -> bool:
+        """The episode starts with a threat (the targets describe these only)."""
+        return not self.outright
 
     @property
     def scored(self) -> bool:
@@ -303,30 +351,50 @@ def _level(levels: dict[Level, SalienceLevel], u: float) -> Level:
     return LEVELS[-1]  # u within rounding of 1
 
 
-def _episode(pop: Population, pair: Pair, number: int, u: list[float]) -> Episode:
-    """Episode `number` of `pair` from its DRAWS_PER_EPISODE uniforms (fixed order)."""
+def _episode(pop: Population, pair: Pair, number: int, u: list[float], v: list[float]) -> Episode:
+    """Episode `number` of `pair` from its DRAWS_PER_EPISODE uniforms `u` and its
+    EXTRA_DRAWS_PER_EPISODE uniforms `v` of the second stream (each in a fixed order)."""
     s = pop.stakes
     coverage = 1.0 if u[2] < s.across_the_board.probability else s.sectoral_coverage.at(u[3])
     lends = pair.loans_from_sender.status == "found"  # NF or n/a: no lending stake
     withhold = lends and u[4] < s.withhold_lending.probability
+    financial = u[7] < s.financial_pressure.probability
     assert pair.gdp.value is not None
+    tariff = s.tariff_rate.at(u[1])
+    outright = v[0] < s.outright_imposition.probability
+    full = tariff  # an outright tariff is the rate in force: no threatened rate to differ from
+    if not outright and v[1] < s.imposed_rate_differs.probability:
+        full = tariff * s.imposed_rate_factor.at(v[2])
+    imposed: float | None = None if full == tariff else full
+    schedule: tuple[tuple[int, float], ...] = ()
+    if v[3] < s.phase_in.probability:
+        imposed = s.phase_in.start_share * full
+        schedule = ((s.phase_in.after_months, full),)
     return Episode(
         pair=pair.id,
         sender=pair.sender,
         target=pair.target,
         number=number,
         salience_level=_level(pop.salience.levels, u[0]),
-        tariff_rate=s.tariff_rate.at(u[1]),
+        tariff_rate=tariff,
         export_coverage=coverage,
         withhold_lending=withhold,
         withheld_lending_share=s.withheld_lending_share.at(u[5]) if withhold else 0.0,
         sanctions_on_officials=u[6] < s.sanctions_on_officials.probability,
-        financial_pressure=u[7] < s.financial_pressure.probability,
+        financial_pressure=financial,
+        financial_pressure_share=(
+            s.financial_pressure_size.at(u[7] / s.financial_pressure.probability)
+            if financial
+            else 0.0
+        ),
         sovereignty=pop.sovereignty.at(u[8]),
         gdp=pair.gdp.value,
         exports_to_sender=pair.exports_to_sender.value,
         loans_from_sender=pair.loans_from_sender.value,
         alignment_with_sender=pair.alignment_with_sender.value,
+        outright=outright,
+        imposed_rate=imposed,
+        schedule=schedule,
     )
 
 
@@ -335,6 +403,8 @@ def expand(n_per_pair: int, seed: int, population: Population | None = None) -> 
 
     Pair k draws from SeedSequence(seed, spawn_key=(k,)); each episode takes DRAWS_PER_EPISODE
     uniforms in a fixed order, so the first n episodes of a pair are the same for any larger n.
+    The priors added after step 1 draw EXTRA_DRAWS_PER_EPISODE uniforms per episode from
+    SeedSequence(seed, spawn_key=(k, EXTRA_STREAM)), so they changed no earlier draw.
     """
     if n_per_pair < 0 or seed < 0:
         raise ValueError("n_per_pair and seed must be non-negative")
@@ -343,7 +413,12 @@ def expand(n_per_pair: int, seed: int, population: Population | None = None) -> 
     for k, pair in enumerate(pop.pairs):
         rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(k,))))
         draws = rng.random((n_per_pair, DRAWS_PER_EPISODE))
-        out.extend(_episode(pop, pair, i, draws[i].tolist()) for i in range(n_per_pair))
+        extra_seed = np.random.SeedSequence(seed, spawn_key=(k, EXTRA_STREAM))
+        extra = np.random.Generator(np.random.PCG64(extra_seed))
+        more = extra.random((n_per_pair, EXTRA_DRAWS_PER_EPISODE))
+        out.extend(
+            _episode(pop, pair, i, draws[i].tolist(), more[i].tolist()) for i in range(n_per_pair)
+        )
     return out
 
 
@@ -354,15 +429,23 @@ def covariate(episode: Episode, name: Covariate) -> float | None:
 
 
 def in_subset(episodes: list[Episode], subset: Subset | None) -> list[bool]:
-    """Which episodes a statistic counts: scored ones, in the subset's tercile if one is given.
+    """Which episodes a statistic counts: scored threat-started ones, in the subset's tercile if
+    one is given.
 
-    Terciles are strict: top means above the 2/3 quantile (NumPy's default linear rule) of the
-    scored episodes with a known covariate, bottom below the 1/3 quantile; ranked over all
-    episodes or per sender (`subset.ranked_within`).
+    Every target describes threats (TIES's 1,053 threats, HSE's and Drezner's threatened or
+    imposed sanctions as the committed definitions map them), so episodes that start with an
+    outright imposition are left out of every target; they count in the base rates and the
+    mechanism shares. Terciles are strict: top means above the 2/3 quantile (NumPy's default
+    linear rule) of the counted episodes with a known covariate, bottom below the 1/3 quantile;
+    ranked over all episodes or per sender (`subset.ranked_within`).
     """
+    counted = [e.scored and e.threat_started for e in episodes]
     if subset is None:
-        return [e.scored for e in episodes]
-    values = [covariate(e, subset.covariate) if e.scored else None for e in episodes]
+        return counted
+    values = [
+        covariate(e, subset.covariate) if c else None
+        for e, c in zip(episodes, counted, strict=True)
+    ]
     groups = {e.sender if subset.ranked_within == "sender" else "" for e in episodes}
     keep = [False] * len(episodes)
     for g in groups:

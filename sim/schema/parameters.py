@@ -69,22 +69,23 @@ class SalienceLevels(Frozen):
     priors from sim/calibration/population.yaml, before any fitting). Each must exceed the one
     below it."""
 
-    low: GdpShare = 0.001
+    low: GdpShare = 0.002
     """A trade-practice or regulatory demand the government has no political stake in (yielding
     costs rents to a narrow group or administrative effort). Prior 0.001, range 0.0003-0.003: about
-    the median cost of defying that the calibration population's threats create (at most 100)."""
-    medium: GdpShare = 0.005
+    the median cost of defying that the calibration population's threats create; fitted 0.002
+    (every level times the fitted scale 2.03, docs/calibration.md) (at most 100)."""
+    medium: GdpShare = 0.01
     """A policy the government has adopted and defends, with a constituency but not core
     (yielding is a visible reversal). Prior 0.005, range 0.0015-0.015: the upper quartile of that
-    cost, the order of the baseline's estimated saliences (at most 100)."""
-    high: GdpShare = 0.02
+    cost; fitted 0.01 (at most 100)."""
+    high: GdpShare = 0.041
     """A major commitment tied to the government's programme or standing (yielding splits its
     coalition or breaks commitments to third states). Prior 0.02, range 0.006-0.06: above the 95th
-    percentile of that cost (at most 100)."""
-    core: GdpShare = 0.1
+    percentile of that cost; fitted 0.041 (at most 100)."""
+    core: GdpShare = 0.2
     """Regime survival, territorial integrity, national security, constitutional order. Prior
-    0.1, range 0.03-0.3: above the largest cost of defying any threat in the population creates
-    (at most 100)."""
+    0.1, range 0.03-0.3: above the largest cost of defying any threat in the population creates;
+    fitted 0.2 (at most 100)."""
 
     @model_validator(mode="after")
     def _increasing(self) -> SalienceLevels:
@@ -99,11 +100,13 @@ class ThreatRules(Frozen):
     to impose and, later, whether to keep what it imposed. Priors are a priori (before the
     calibration of issue 9); ranges are plausible intervals for the fit."""
 
-    credibility: Share = 0.6
+    credibility: Share = 0.59
     """Default probability that a sender carries out a defied threat (times its reputation and
-    the sender's own cost-benefit term, see `sender_sharpness`)."""
-    sharpness: Sharpness = 3.0
-    """P(comply) = 1 / (1 + (cost_comply / cost_defy)^sharpness) (at most 1000)."""
+    the sender's own cost-benefit term, see `sender_sharpness`). Prior 0.6; fitted 0.59 to the
+    share of threats never imposed (TIES; docs/calibration.md)."""
+    sharpness: Sharpness = 2.1
+    """P(comply) = 1 / (1 + (cost_comply / cost_defy)^sharpness). Prior 3, range 1.5-6; fitted
+    2.1 with the other coercion parameters (docs/calibration.md) (at most 1000)."""
     debt_leverage: Factor = 0.5
     """Debt owed to the sender, as a share of GDP, times this adds to the cost of defying (at most
     1000)."""
@@ -120,11 +123,12 @@ class ThreatRules(Frozen):
     """Values (shares of GDP) of the salience levels `low`, `medium`, `high`, `core`."""
     reconsider: bool = True
     """Whether a state under imposed coercion re-decides (at `reconsider_rate`)."""
-    reconsider_rate: Rate = 2.0
+    reconsider_rate: Rate = 11.7
     """Re-decisions per year of a state under imposed coercion (tariff or not), with the cost now
     certain: per step 1 - exp(-rate * dt). Prior 2/yr (a government revisits a costly stand
     about twice a year: budget and electoral cycles, summits); range 0.5-12 (from yearly to
-    monthly)."""
+    monthly); fitted 11.7 to HSE's success among imposed episodes, near the top of the range
+    (docs/calibration.md)."""
     review_rate: Rate = 1.0
     """Reviews per year in which a sender decides whether to keep what it imposed, with its
     current costs: per step 1 - exp(-rate * dt). Prior 1/yr (annual policy reviews); range
