@@ -81,11 +81,10 @@ class State(mesa.Agent):  # type: ignore[misc]
         sovereignty = m.alignment.sovereignty[i]
         comply = rules.cost_of_complying(salience, sovereignty, resolve, closeness, forgone, p)
         decision = float(rules.comply_probability(defy, comply, p))
-        # A re-decision: yes-decisions arrive at reconsider_rate * P(comply) per year, exactly.
+        # Under imposed coercion the draw is made by the model, which weighs this re-decision
+        # against the sender's review (`Coercion.redecide`); this draw only answers a threat.
         prob = decision
-        if certain:
-            prob = float(rules_coercion.thinned(decision, p.reconsider_rate, m.dt))
-        draw = float(m.rng.random())
+        draw = float(m.rng.random()) if not certain else float("nan")
         numbers = {
             "p_decision": decision,
             **costs,
@@ -202,9 +201,7 @@ class GreatPower(mesa.Agent):  # type: ignore[misc]
         keep = float(
             rules_coercion.impose_probability(threat.credibility, cost, threat.interest, p)
         )
-        # Lifts arrive at review_rate * P(lift) per year, exactly, at any step length.
-        prob = 1.0 - float(rules_coercion.thinned(1.0 - keep, p.review_rate, m.dt))
-        draw = float(m.rng.random())
+        # No draw here: the model weighs the review against the target's re-decision.
         numbers = {"p_keep": keep, "sender_cost": cost, "interest": threat.interest}
         notes = {"review": True, "retaliated": retaliated}
-        return Choice(rules.decide(prob, draw), prob, draw, numbers, notes)
+        return Choice(False, keep, float("nan"), numbers, notes)

@@ -9,6 +9,7 @@ lifting, cooldowns of standing policies. What coercion is worth is in `sim.coerc
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -199,11 +200,24 @@ class Coercion(CoercionCosts):
             self.economy.gdp[i] /= 1.0 - t.output_cut
             t.output_cut = 0.0
 
-    def review(self, t: Threat) -> None:
-        """A sender's review of imposed coercion: keep it, or lift it (logged `lifted`)."""
-        choice = self.power_agents[t.sender].review(t)
-        if not choice.yes:
-            self.end_imposed(t, reason="review", **choice.details())
+    def redecide(self, t: Threat) -> None:
+        """Imposed coercion in one step: the target's re-decisions (complying at
+        `reconsider_rate` x P(comply) per year) and the sender's reviews (lifting at
+        `review_rate` x P(lift) per year) compete; one draw says which, if either, comes first,
+        so the outcome does not depend on the step length or on which is looked at first."""
+        p = self.rules.threats
+        target = self.state_agents[t.target].respond(t, certain=True)
+        sender = self.power_agents[t.sender].review(t)
+        comply_rate = p.reconsider_rate * target.probability if p.reconsider else 0.0
+        lift_rate = p.review_rate * (1.0 - sender.probability)
+        first_comply, first_lift = rules_coercion.first_of(comply_rate, lift_rate, self.dt)
+        draw = float(self.rng.random())
+        if draw < first_comply:
+            chosen = replace(target, yes=True, probability=float(first_comply), draw=draw)
+            self.comply(t, chosen.details())
+        elif draw < first_comply + first_lift:
+            chosen = replace(sender, yes=True, probability=float(first_lift), draw=draw)
+            self.end_imposed(t, reason="review", **chosen.details())
 
     def end_imposed(self, t: Threat, reason: str, **details: Any) -> None:
         """The sender lifts an imposed threat while the target still defies."""

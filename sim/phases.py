@@ -48,22 +48,13 @@ def standing_policies(m: GeoModel) -> None:
             )
 
 
-def reconsideration(m: GeoModel) -> None:
-    """5. States under imposed coercion re-decide at `threats.reconsider_rate` (cost certain)."""
-    if not m.rules.threats.reconsider:
-        return
-    chance = rules.approach(m.rules.threats.reconsider_rate, m.dt)
+def redecisions(m: GeoModel) -> None:
+    """5. Under imposed coercion the target re-decides (at `threats.reconsider_rate`, the cost
+    now certain) and the sender reviews (at `threats.review_rate`): competing events, the first
+    of which in the step ends the coercion (complied or lifted)."""
     for t in list(m.coercion.threats):
-        if t.status == "imposed" and m.rng.random() < chance:
-            m.answer(t, certain=True)
-
-
-def reviews(m: GeoModel) -> None:
-    """6. Senders review imposed coercion at `threats.review_rate`: keep it or lift it."""
-    chance = rules.approach(m.rules.threats.review_rate, m.dt)
-    for t in list(m.coercion.threats):
-        if t.status == "imposed" and m.rng.random() < chance:
-            m.review(t)
+        if t.status == "imposed":
+            m.redecide(t)
 
 
 def deadlines(m: GeoModel) -> None:
@@ -146,8 +137,7 @@ PHASES: tuple[Phase, ...] = (
     Phase("standing policies", standing_policies),
     Phase("deadlines", deadlines),
     Phase("schedules", schedules),
-    Phase("reconsideration", reconsideration),
-    Phase("sender reviews", reviews),
+    Phase("re-decisions", redecisions),
     Phase("trade", trade),
     Phase("investment", investment),
     Phase("ties", ties),

@@ -29,17 +29,19 @@ def per_step_from_monthly(probability_per_month: float, months_per_step: float) 
     return float(1.0 - (1.0 - probability_per_month) ** months_per_step)
 
 
-def thinned(probability: F | float, rate: float, dt: float) -> F | float:
-    """P(yes | a re-decision in this step) so that yes-decisions form a Poisson process of rate
-    rate * probability: (1 - exp(-rate p dt)) / (1 - exp(-rate dt)) (p when no re-decision can
-    fall in the step). Exact at any step length for a constant p; the naive p is the limit
-    dt -> 0."""
-    p = np.asarray(probability, dtype=float)
-    occurs = 1.0 - np.exp(-rate * dt)
-    if occurs <= 0.0:
-        return _like_inputs(p, probability)
-    out = np.clip(-np.expm1(-rate * dt * p) / occurs, 0.0, 1.0)
-    return _like_inputs(np.asarray(out), probability)
+def first_of(rate_a: F | float, rate_b: F | float, dt: float) -> tuple[F | float, F | float]:
+    """Chances that each of two competing events (Poisson rates per year) happens first within
+    a step of dt years: rate_x / (rate_a + rate_b) * (1 - exp(-(rate_a + rate_b) dt)). Exact at
+    any step length, whichever of the two the model looks at first."""
+    a = np.asarray(rate_a, dtype=float)
+    b = np.asarray(rate_b, dtype=float)
+    total = a + b
+    with np.errstate(divide="ignore", invalid="ignore"):
+        happens = -np.expm1(-total * dt)
+        share_a = np.where(total > 0.0, a / np.where(total > 0.0, total, 1.0), 0.0)
+    out_a = share_a * happens
+    out_b = np.where(total > 0.0, happens - out_a, 0.0)
+    return _like_inputs(out_a, rate_a, rate_b), _like_inputs(out_b, rate_a, rate_b)
 
 
 def tariff_bite(rate: F | float, elasticity: float) -> F | float:

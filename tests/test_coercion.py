@@ -299,7 +299,7 @@ def _share_complied_within_a_year(m: GeoModel, trials: int) -> tuple[float, floa
         m.economy.gdp[:], m.policies.active[:] = saved[0], saved[1]
         t.status, t.output_cut = "imposed", saved[2]
         for _ in range(steps):
-            phases.reconsideration(m)
+            phases.redecisions(m)
             if not t.outstanding:  # it gave in
                 gave_in += 1
                 break

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -344,12 +345,15 @@ def test_review_probability_matches_rate() -> None:
     assert rules.review_probability(BR, 1.0) == pytest.approx(1 - np.exp(-1 / BR.review_years))
 
 
-def test_thinned_decisions_form_a_rate_at_any_step_length() -> None:
-    # P(at least one yes in a year) = 1 - exp(-rate * p) whatever the step
-    rate, p = 2.0, 0.3
-    for steps in (1, 4, 12, 52):
-        dt = 1.0 / steps
-        per_step = rules.approach(rate, dt) * rules_coercion.thinned(p, rate, dt)
-        assert 1 - (1 - per_step) ** steps == pytest.approx(1 - np.exp(-rate * p))
-    assert rules_coercion.thinned(0.3, 0.0, 1.0) == 0.3
-    assert rules_coercion.thinned(1.0, 2.0, 0.25) == pytest.approx(1.0)
+def test_competing_redecisions_split_by_rate_and_compose_over_steps() -> None:
+    a, b, dt = 6.0, 2.0, 0.25
+    first_a, first_b = rules_coercion.first_of(a, b, dt)
+    assert first_a + first_b == pytest.approx(1 - math.exp(-(a + b) * dt))
+    assert first_a / first_b == pytest.approx(a / b)  # whichever is looked at first
+    # two half steps give the same chances as one whole step: step length does not matter
+    half_a, half_b = rules_coercion.first_of(a, b, dt / 2)
+    stay = 1 - half_a - half_b
+    assert half_a + stay * half_a == pytest.approx(first_a)
+    assert half_b + stay * half_b == pytest.approx(first_b)
+    assert rules_coercion.first_of(0.0, 0.0, dt) == (0.0, 0.0)
+    assert rules_coercion.first_of(3.0, 0.0, dt)[1] == 0.0

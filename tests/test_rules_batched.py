@@ -294,10 +294,11 @@ BATCHED: dict[str, Case] = {
         either=frozenset({1}),
     ),
     # sim.rules_coercion
-    "thinned": Case(
-        lambda d: st.tuples(unit, real(0.0, 100.0), dt),
+    "first_of": Case(
+        lambda d: st.tuples(real(0.0, 100.0), real(0.0, 100.0), dt),
         elementwise=True,
         runs=frozenset({0}),
+        either=frozenset({1}),
     ),
     "tariff_bite": Case(
         lambda d: st.tuples(real(0.0, 10.0), real(0.0, 20.0)),
