@@ -49,6 +49,18 @@ def _amounts(s: Scenario, index: Index, field_name: str) -> F:
     return out
 
 
+def _rest(s: Scenario, flow: str) -> F:
+    """Each state's trade with the rest of the world: its total less its known trade with the
+    powers (0 without a total; validation ensures it is not negative)."""
+    out = np.zeros(len(s.states))
+    for i, st in enumerate(s.states.values()):
+        total = getattr(st, f"{flow}_total")
+        if total is not None:
+            known = sum(v for v in getattr(st, flow).values() if v is not None)
+            out[i] = max(total - known, 0.0)
+    return out
+
+
 @dataclass
 class Economy:
     """Per (state, power) economic arrays, US$ per year or stocks (NaN where not known)."""
@@ -76,6 +88,14 @@ class Economy:
     import_mult: F
     """Counter-tariff response multiplier of imports (1 without counter-tariffs; `imports` already
     includes it, so imports / import_mult are the untariffed imports)."""
+    rest_base: F = field(default_factory=lambda: np.zeros(0))
+    """Exports to the rest of the world before diversion (0 where the state gives no total)."""
+    rest_exports: F = field(default_factory=lambda: np.zeros(0))
+    """Exports to the rest of the world after diversion."""
+    rest_imports: F = field(default_factory=lambda: np.zeros(0))
+    """Imports from the rest of the world."""
+    rest_growth: float = 0.0
+    """Annual growth of trade with the rest of the world."""
     dependence: F = field(default_factory=lambda: np.zeros((0, 0)))
     """Mean of the known trade, FDI and debt shares per power (refreshed with the ties)."""
 
@@ -84,6 +104,7 @@ class Economy:
         """Starting values from the scenario."""
         n, k = len(index.states), len(index.powers)
         base = _amounts(s, index, "exports")
+        rest = {flow: _rest(s, flow) for flow in ("exports", "imports")}
         return cls(
             gdp=np.array([st.gdp for st in s.states.values()], dtype=float),
             export_base=base,
@@ -98,7 +119,21 @@ class Economy:
             annual_loans=np.zeros((n, k)),
             counter_tariff=np.zeros((n, k)),
             import_mult=np.ones((n, k)),
+            rest_base=rest["exports"],
+            rest_exports=rest["exports"].copy(),
+            rest_imports=rest["imports"],
+            rest_growth=s.rest_of_world.growth,
         )
+
+
+def _engagement(s: Scenario, index: Index) -> F:
+    """Baseline engagement of each power with each state: the power's, or 0 where the state has
+    no diplomatic relations with it (`states.<i>.no_relations`)."""
+    out = np.tile([p.engagement for p in s.powers.values()], (len(index.states), 1))
+    for i, st in enumerate(s.states.values()):
+        for p in st.no_relations:
+            out[i, index.power[p]] = 0.0
+    return np.asarray(out, dtype=float)
 
 
 @dataclass
@@ -107,7 +142,7 @@ class AlignmentState:
 
     affinity: F
     engagement: F
-    """Each power's baseline engagement."""
+    """Each power's baseline engagement with each state (0 where they have no relations)."""
     pulse: F
     """Engagement pulses that decay."""
     lasting: F
@@ -116,7 +151,9 @@ class AlignmentState:
     """Resentment from threats and tariffs (negative), decaying."""
     sovereignty: F
     sphere: F
-    """1 for the power whose sphere a state is in (else an even split)."""
+    """Each power's weight in the state's sphere tie (1 for the one sphere; 0 outside any)."""
+    orientation: F
+    """Lasting shift of each target affinity (`states.<i>.orientation`, lasting shocks)."""
     edge_src: NDArray[np.intp]
     edge_dst: NDArray[np.intp]
     """Neighbour edges, both directions."""
@@ -128,11 +165,13 @@ class AlignmentState:
     def build(cls, s: Scenario, index: Index) -> AlignmentState:
         """Starting drivers from the scenario (the affinities are set once ties are known)."""
         n, k = len(index.states), len(index.powers)
-        sphere = np.full((n, k), 1.0 / k)
+        sphere = np.zeros((n, k))
+        orientation = np.zeros((n, k))
         for i, st in enumerate(s.states.values()):
-            if st.sphere is not None:
-                sphere[i] = 0.0
-                sphere[i, index.power[st.sphere]] = 1.0
+            for p, w in st.sphere_weights().items():
+                sphere[i, index.power[p]] = w
+            for p, shift in st.orientation.items():
+                orientation[i, index.power[p]] = shift
         edges = {
             (index.state[a], index.state[b]) for a, st in s.states.items() for b in st.neighbours
         }
@@ -140,12 +179,13 @@ class AlignmentState:
         tp = s.rules.alignment.tilt_powers
         return cls(
             affinity=np.zeros((n, k)),
-            engagement=np.array([p.engagement for p in s.powers.values()]),
+            engagement=_engagement(s, index),
             pulse=np.zeros((n, k)),
             lasting=np.zeros((n, k)),
             coercion=np.zeros((n, k)),
             sovereignty=np.array([st.sovereignty for st in s.states.values()], dtype=float),
             sphere=sphere,
+            orientation=orientation,
             edge_src=np.array([e[0] for e in ordered], dtype=np.intp),
             edge_dst=np.array([e[1] for e in ordered], dtype=np.intp),
             tilt_pair=(index.power[tp[0]], index.power[tp[1]]),

@@ -8,6 +8,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sim.errors import NumericalError
+from sim.schema.events.trade_shock import REST_OF_WORLD
 
 if TYPE_CHECKING:
     from sim.model import GeoModel
@@ -19,10 +20,12 @@ policy the state does not have). Every other variable has a value for every stat
 
 
 def variable_names(powers: list[str], blocs: list[str], policies: list[str]) -> list[str]:
-    """Names of the recorded per-state variables, in column order."""
+    """Names of the recorded per-state variables, in column order (`exports.ROW`: exports to the
+    rest of the world, 0 where the state gives no total)."""
     names = ["tilt"]
     for prefix in ("affinity", "exports", "fdi", "debt", "tariff"):
         names += [f"{prefix}.{p}" for p in powers]
+    names += [f"exports.{REST_OF_WORLD}"]
     names += [f"bloc.{b}" for b in blocs]
     names += [f"policy.{name}" for name in policies]
     return names
@@ -48,8 +51,9 @@ class Recorder:
             "tariff": slice(1 + 4 * k, 1 + 5 * k),
         }
         nb = len(model.membership.blocs)
-        self._blocs = slice(1 + 5 * k, 1 + 5 * k + nb)
-        self._policies = slice(1 + 5 * k + nb, len(self.names))
+        self._rest = 1 + 5 * k
+        self._blocs = slice(2 + 5 * k, 2 + 5 * k + nb)
+        self._policies = slice(2 + 5 * k + nb, len(self.names))
         self._always_known = np.array([not n.startswith(MAY_BE_UNKNOWN) for n in self.names])
 
     def record(self, step: int) -> None:
@@ -63,6 +67,7 @@ class Recorder:
         row[:, self._slices["fdi"]] = eco.fdi
         row[:, self._slices["debt"]] = eco.debt
         row[:, self._slices["tariff"]] = eco.tariff
+        row[:, self._rest] = eco.rest_exports
         for x, b in enumerate(m.membership.blocs):
             row[:, self._blocs.start + x] = b.status
         row[:, self._policies] = m.policies.active

@@ -74,7 +74,8 @@ def schedules(m: GeoModel) -> None:
 
 
 def trade(m: GeoModel) -> None:
-    """7. Trade follows growth and alignment; tariffs bite and divert."""
+    """7. Trade follows growth and alignment (trade with the rest of the world grows at its own
+    rate); tariffs bite with the published time profile and divert within partners' capacity."""
     p, eco, n = m.rules.trade, m.economy, m.n_states
     affinity = m.alignment.affinity
     # Exports and imports follow the same rule: one call on the stacked rows.
@@ -86,8 +87,13 @@ def trade(m: GeoModel) -> None:
         m.dt,
     )
     eco.export_base, eco.imports = both[:n], both[n:]
+    rest_growth = (1.0 + eco.rest_growth) ** m.dt
+    eco.rest_base = eco.rest_base * rest_growth
+    eco.rest_imports = eco.rest_imports * rest_growth
     eco.mult = rules.tariff_adjust(eco.mult, eco.tariff, p, m.dt)
-    eco.exports = rules.exports_with_tariffs(eco.export_base, eco.mult, p.diversion)
+    eco.exports, eco.rest_exports = rules.exports_with_tariffs(
+        eco.export_base, eco.mult, eco.rest_base, p.diversion, p.absorption
+    )
 
 
 def investment(m: GeoModel) -> None:

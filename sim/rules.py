@@ -31,6 +31,7 @@ a power of shared parameters only is computed once (`tariff_exposure`'s loss fac
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, overload
 
 import numpy as np
@@ -97,17 +98,19 @@ def ratio_logit(gain: F | float, cost: F | float, sharpness: float) -> F:
 
 
 def tariff_shock(mult: F, old_rate: F, new_rate: F, p: TradeRules) -> F:
-    """Impact response to a tariff change: m <- m * ((1+new)/(1+old))^(-elasticity_short)."""
+    """Response at impact of a tariff change: m <- m * ((1+new)/(1+old))^(-elasticity_impact)."""
     ratio = (1.0 + new_rate) / (1.0 + old_rate)
-    return np.asarray(mult * _scalar_power(ratio, -p.elasticity_short))
+    return np.asarray(mult * _scalar_power(ratio, -p.elasticity_impact))
 
 
 def tariff_adjust(mult: F, rate: F, p: TradeRules, dt: float) -> F:
-    """Move the export multiplier toward its long-run level (1+t)^(-elasticity_long)."""
-    # An array, also for one value: a NumPy scalar's ** is not the vectorised power.
+    """Move log m toward its long-run level -elasticity_long log(1+t) with time constant T:
+    m <- m_inf (m / m_inf)^exp(-dt/T). After a single change the elasticity -log m / log(1+t)
+    then follows the published profile exactly, at any step length (`TradeRules`)."""
+    # Arrays, also for one value: a NumPy scalar's ** is not the vectorised power.
     long_run = np.asarray(1.0 + rate) ** (-p.elasticity_long)
     keep = float(np.exp(-dt / p.adjustment_years))
-    return np.asarray(long_run + (mult - long_run) * keep)
+    return np.asarray(long_run * np.asarray(mult / long_run) ** keep)
 
 
 def follow_alignment(flows: F, affinity: F, growth: F, pull: float, dt: float) -> F:
@@ -124,28 +127,38 @@ def follow_alignment(flows: F, affinity: F, growth: F, pull: float, dt: float) -
     return np.asarray(shifted * np.where(after > 0, scale, 1.0))
 
 
-def exports_with_tariffs(base: F, mult: F, diversion: float) -> F:
-    """Exports after tariffs: base*m, plus a `diversion` share of each loss re-routed pro rata.
+def exports_with_tariffs(
+    base: F, mult: F, rest: F, diversion: float, absorption: float
+) -> tuple[F, F]:
+    """Exports to each power and to the rest of the world after tariffs and diversion.
 
-    x_iq = W_iq + W_iq * sum_{p != q} diversion * L_ip / (S_i - W_ip), with W = base*m,
-    L = base*(1-m), S_i = sum_p W_ip.
+    W = base*m is what each power still buys and L = base*(1-m) what tariffs removed; the rest
+    of the world buys R (no tariffs of its own). A share `diversion` of each loss L_p is offered
+    to the other partners (the other powers and the rest of the world) in proportion to what
+    they buy, and each takes at most `absorption` times what it buys (its capacity):
+    g_q = min(sum_{p != q} diversion L_p W_q / (sum_{r != p} W_r + R), absorption W_q).
+    Returns (W + g, R + g_rest). Unknown flows (NaN) stay unknown and take nothing.
     """
     kept = base * mult
     known = fill(kept)
     lost = fill(base * (1.0 - mult))
-    # Sum over the other powers directly: `total - known` loses precision when one flow dwarfs
+    r = fill(rest)
+    # Everyone except p, summed directly: `total - known` loses precision when one flow dwarfs
     # the rest (a property test caught a 2e-6 relative error).
     k = known.shape[-1]
     if k == 2:
-        others = known[..., ::-1]
+        others = known[..., ::-1] + r[..., None]
     else:
         others = np.empty_like(known)
         for p in range(k):
-            others[..., p] = known[..., [q for q in range(k) if q != p]].sum(axis=-1)
+            others[..., p] = known[..., [q for q in range(k) if q != p]].sum(axis=-1) + r
     with np.errstate(invalid="ignore", divide="ignore"):
-        r = np.where(others > 0, diversion * lost / others, 0.0)
-    gain = known * (r.sum(axis=-1, keepdims=True) - r)
-    return np.asarray(kept + gain)
+        offered = np.where(others > 0, diversion * lost / others, 0.0)
+    # What partner q is offered per dollar it buys: every other power's offer (not its own).
+    per_dollar = offered.sum(axis=-1, keepdims=True) - offered
+    gain = np.minimum(known * per_dollar, absorption * known)
+    gain_rest = np.minimum(r * offered.sum(axis=-1), absorption * r)
+    return np.asarray(kept + gain), np.asarray(np.where(np.isnan(rest), rest, r + gain_rest))
 
 
 # --------------------------------------------------------------------------- investment
@@ -178,71 +191,92 @@ def amortise(debt: F, p: InvestmentRules, dt: float) -> F:
 # --------------------------------------------------------------------------- alignment
 
 
-def shares(values: F) -> tuple[F, B]:
-    """Row shares of non-negative ties and a mask of rows where every power's value is known.
+def trade_tie(exports: F, imports: F, rest_exports: F, rest_imports: F) -> F:
+    """Each power's share of the state's goods trade with everyone (the powers and the rest of
+    the world): (x_ip + m_ip) / (X_i + M_i), over the flows known for that power (a flow known
+    for the power counts with its total). NaN where neither flow with the power is known.
 
-    Rows known but all zero get an even split.
+    Totals are the known flows with the powers plus the rest of the world, so adding a power
+    moves its trade out of the rest of the world and leaves every other power's share alone.
     """
-    missing = np.isnan(values)
-    known = ~missing.any(axis=-1)
-    filled = np.where(missing, 0.0, values)
-    total = filled.sum(axis=-1, keepdims=True)
-    positive = total > 0
-    out = np.where(positive, filled / np.where(positive, total, 1.0), 1.0 / values.shape[-1])
-    return np.asarray(out), known
+    x_total = fill(exports).sum(axis=-1) + fill(rest_exports)
+    m_total = fill(imports).sum(axis=-1) + fill(rest_imports)
+    x_known, m_known = ~np.isnan(exports), ~np.isnan(imports)
+    num = fill(exports) + fill(imports)
+    den = np.where(x_known, x_total[..., None], 0.0) + np.where(m_known, m_total[..., None], 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(den > 0, num / den, 0.0)
+    return np.asarray(np.where(x_known | m_known, share, np.nan))
 
 
-def trade_tie(exports: F, imports: F) -> tuple[F, B]:
-    """Trade shares from whichever of exports and imports is known for every power."""
-    ex_known = ~np.isnan(exports).any(axis=-1, keepdims=True)
-    im_known = ~np.isnan(imports).any(axis=-1, keepdims=True)
-    flows = np.where(ex_known, fill(exports), 0.0) + np.where(im_known, fill(imports), 0.0)
-    s, _ = shares(flows)
-    return s, (ex_known | im_known)[..., 0]
+def intensity_tie(stock: F, gdp: F, half_saturation: float) -> F:
+    """A stock's pull by its size against GDP: (S/Y) / (S/Y + h), in [0, 1); NaN if unknown.
 
-
-def blend_by_intensity(s: F, intensity: F, half_saturation: float) -> F:
-    """(1 - lambda)/P + lambda * s with lambda = intensity / (intensity + half_saturation)."""
-    lam = (intensity / (intensity + half_saturation))[..., None]
-    return np.asarray((1.0 - lam) / s.shape[-1] + lam * s)
-
-
-def debt_tie(debt: F, gdp: F, half_saturation: float) -> tuple[F, B]:
-    """Debt shares blended with an even split by intensity: lambda = (D/Y) / (D/Y + h)."""
-    s, known = shares(debt)
-    return blend_by_intensity(s, fill(debt).sum(axis=-1) / gdp, half_saturation), known
+    Used for debt owed to a power and its direct-investment stock: it depends on that power's
+    stock alone, so other powers' figures (or their absence) never move it.
+    """
+    ratio = stock / gdp[..., None]
+    return np.asarray(ratio / (ratio + half_saturation))
 
 
 def bloc_tie(ties: F, half_saturation: float) -> F:
-    """Bloc-leader shares blended with an even split by the number of ties (always known)."""
-    s, _ = shares(ties)
-    return blend_by_intensity(s, ties.sum(axis=-1), half_saturation)
+    """Pull of the blocs each power leads: n / (n + h), n = member 1, partner the partner weight,
+    summed over the blocs the power leads."""
+    return np.asarray(ties / (ties + half_saturation))
 
 
-def target_affinity(
-    components: list[tuple[float, F, B]],
-) -> F:
-    """Weighted mean of tie shares over the ties known for each state.
+def engagement_tie(engagement: F) -> F:
+    """Pull of diplomatic engagement E (relative units, 1 = a power's ordinary engagement):
+    E / (E + 1), a half at ordinary engagement."""
+    return np.asarray(engagement / (engagement + 1.0))
 
-    a*_ip = sum_k w_k m_ik c_kip / sum_k w_k m_ik   (m = 1 where tie k is known for state i)
 
+def _median_over_states(values: F) -> F:
+    """Median over the states axis (second last) of the known values; NaN where none is."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN column has no median
+        return np.asarray(np.nanmedian(values, axis=-2, keepdims=True))
+
+
+def impute(tie: F) -> tuple[F, B]:
+    """Unknown values of a tie (NaN) from what is known, and where the result is known: the
+    median of the tie over the states where the power's value is known (the typical tie of
+    that power). A power known nowhere stays unknown (mask False) and the tie is left out of
+    that power's target only, so a power without data moves no other power's affinity.
+    """
+    unknown = np.isnan(tie)
+    if not unknown.any():
+        return tie, np.ones(tie.shape, dtype=bool)
+    filled = np.where(unknown, _median_over_states(tie), tie)
+    known = ~np.isnan(filled)
+    return np.asarray(np.where(known, filled, 0.0)), known
+
+
+def target_affinity(components: list[tuple[float, F, B]]) -> F:
+    """Each power's target affinity: the weighted mean of its ties, over the ties known for
+    that state and power.
+
+    a*_ip = sum_k w_k m_kip c_kip / sum_k w_k m_kip   (m = 1 where tie k is known or imputed)
+
+    Every tie c_kip depends on state i's relation with power p alone (shares of totals that
+    include the rest of the world, intensities against GDP), so a power added to a scenario
+    leaves every other power's target alone. 0 where no tie of the power is known.
     Components with and without the run axis mix: the result has the broadcast shape.
     """
     shape = np.broadcast_shapes(
         *(comp.shape for _, comp, _ in components),
-        *((*known.shape, 1) for _, _, known in components),
+        *(known.shape for _, _, known in components),
     )
     num = np.zeros(shape)
-    den = np.zeros(shape[:-1])
+    den = np.zeros(shape)
     for weight, comp, known in components:
         if weight <= 0:
             continue
         mw = weight * known.astype(float)
-        num += mw[..., None] * comp
+        num += mw * comp
         den += mw
-    even = 1.0 / shape[-1]
     with np.errstate(invalid="ignore", divide="ignore"):
-        out = np.where(den[..., None] > 0, num / den[..., None], even)
+        out = np.where(den > 0, num / den, 0.0)
     return np.asarray(out)
 
 

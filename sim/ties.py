@@ -1,5 +1,10 @@
 """Ties between states and powers (trade, capital, blocs, engagement, sphere) and the affinity
-they pull each state toward; the alignment step moves affinities toward that target."""
+they pull each state toward; the alignment step moves affinities toward that target.
+
+Every tie of a state with a power depends on that pair alone (trade as a share of the state's
+trade with everyone, the rest of the world included; stocks against GDP), so each power's affinity
+is its own quantity in [0, 1] and the tilt between two powers does not move when a third is
+added."""
 
 from __future__ import annotations
 
@@ -20,26 +25,30 @@ class Ties(ModelBase):
         return rules.tilt(self.alignment.affinity, *self.alignment.tilt_pair)
 
     def compute_ties(self) -> dict[str, tuple[F, NDArray[np.bool_]]]:
-        """Each tie's shares per power and the mask of states where it is known."""
+        """Each tie per state and power, in [0, 1], and where it is known (unknown economic
+        ties imputed from the states where they are known, `rules.impute`)."""
         a, al, eco = self.rules.alignment, self.alignment, self.economy
-        known_all = np.ones(self.n_states, dtype=bool)
+        known_all = np.ones((self.n_states, self.n_powers), dtype=bool)
+        trade = rules.trade_tie(eco.exports, eco.imports, eco.rest_exports, eco.rest_imports)
+        fdi = rules.intensity_tie(eco.fdi, eco.gdp, a.fdi_half_saturation)
+        debt = rules.intensity_tie(eco.debt, eco.gdp, a.debt_half_saturation)
         bloc = rules.bloc_tie(self.membership.ties, a.bloc_half_saturation)
-        eng = al.engagement[None, :] + al.lasting + al.pulse
-        eng = eng / eng.sum(axis=1, keepdims=True)
+        eng = rules.engagement_tie(al.engagement + al.lasting + al.pulse)
         return {
-            "trade": rules.trade_tie(eco.exports, eco.imports),
-            "fdi": rules.shares(eco.fdi),
-            "debt": rules.debt_tie(eco.debt, eco.gdp, a.debt_half_saturation),
+            "trade": rules.impute(trade),
+            "fdi": rules.impute(fdi),
+            "debt": rules.impute(debt),
             "bloc": (bloc, known_all),
             "engagement": (eng, known_all),
             "sphere": (al.sphere, known_all),
         }
 
     def target_from_ties(self) -> F:
-        """Target affinity from ties alone (before coercion and neighbours)."""
+        """Target affinity from ties and lasting orientation (before coercion and neighbours)."""
         w = self.rules.alignment.weights
         ties = self.alignment.ties
-        return rules.target_affinity([(getattr(w, n), c, k) for n, (c, k) in ties.items()])
+        target = rules.target_affinity([(getattr(w, n), c, k) for n, (c, k) in ties.items()])
+        return np.asarray(np.clip(target + self.alignment.orientation, 0.0, 1.0))
 
     def initial_affinity(self) -> F:
         """Given affinities where the scenario has them; elsewhere the ties' fixed point."""
@@ -66,14 +75,12 @@ class Ties(ModelBase):
         """Recompute the ties and the economic dependence derived from them."""
         ties = self.alignment.ties = self.compute_ties()
         num = np.zeros((self.n_states, self.n_powers))
-        den = np.zeros(self.n_states)
+        den = np.zeros((self.n_states, self.n_powers))
         for name in ("trade", "fdi", "debt"):
             comp, known = ties[name]
-            num += np.where(known[:, None], comp, 0.0)
+            num += np.where(known, comp, 0.0)
             den += known
-        has = den > 0
-        even = 1.0 / self.n_powers
-        self.economy.dependence = np.where(has[:, None], num / np.maximum(den, 1)[:, None], even)
+        self.economy.dependence = np.where(den > 0, num / np.maximum(den, 1), 0.0)
 
     def move_affinities(self) -> None:
         """Affinities move toward ties + coercion, blended with neighbours, with noise."""

@@ -17,6 +17,7 @@ from sim.loader import Key, Tree, apply_override, dotted, load_tree, unwrap_sour
 from sim.problems import pydantic_problems, real_path
 from sim.schema.refs import Refs, unknown
 from sim.schema.scenario import Scenario
+from sim.schema.world import State
 
 
 class LoadedScenario:
@@ -139,6 +140,7 @@ def cross_check(s: Scenario, tree: Tree, sources: dict[Key, str]) -> list[Proble
         blocs=set(s.blocs),
         policies={code: set(st.policies) for code, st in s.states.items()},
         sources=set(s.meta.sources),
+        rules=s.rules,
     )
     _check_states(s, refs)
     _check_blocs(s, refs)
@@ -163,11 +165,33 @@ def _check_states(s: Scenario, refs: Refs) -> None:
             refs.bloc(b, ("states", code, "bloc_salience", b))
         for p in st.alignment or {}:
             refs.power(p, ("states", code, "alignment", p))
-        refs.power(st.sphere, ("states", code, "sphere"))
+        if isinstance(st.sphere, dict):
+            for p in st.sphere:
+                refs.power(p, ("states", code, "sphere", p))
+        else:
+            refs.power(st.sphere, ("states", code, "sphere"))
+        for p in st.orientation:
+            refs.power(p, ("states", code, "orientation", p))
+        for k, p in enumerate(st.no_relations):
+            refs.power(p, ("states", code, "no_relations", k))
+        _check_totals(code, st, refs)
         for i, n in enumerate(st.neighbours):
             refs.state(n, ("states", code, "neighbours", i))
             if n == code:
                 refs.bad(("states", code, "neighbours", i), "a state cannot be its own neighbour")
+
+
+def _check_totals(code: str, st: State, refs: Refs) -> None:
+    """A total must cover the flows with the powers: the rest of the world cannot be negative."""
+    for flow in ("exports", "imports"):
+        total = getattr(st, f"{flow}_total")
+        known = sum(v for v in getattr(st, flow).values() if v is not None)
+        if total is not None and known > total * (1 + 1e-9):
+            refs.bad(
+                ("states", code, f"{flow}_total"),
+                f"{flow} with the powers add up to {known:.6g}, more than the total {total:.6g}; "
+                "the total must include them (check that both use the same year and basis)",
+            )
 
 
 def _check_blocs(s: Scenario, refs: Refs) -> None:

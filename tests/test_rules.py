@@ -29,40 +29,96 @@ def matrix(n: int, k: int, elements: st.SearchStrategy[float] = finite) -> st.Se
 # ----------------------------------------------------------------------------- trade
 
 
-def test_tariff_shock_uses_short_run_elasticity() -> None:
+def elasticity_after(months: int, dt_months: int = 1, p: TradeRules = TR) -> float:
+    """-log m / log(1+t) `months` after a 25% tariff, stepping as the model does (the impact
+    response, then one adjustment per step of `dt_months`)."""
+    rate = np.full(1, 0.25)
+    m = rules.tariff_shock(np.ones(1), np.zeros(1), rate, p)
+    for _ in range(months // dt_months):
+        m = rules.tariff_adjust(m, rate, p, dt_months / 12)
+    return float(-np.log(m[0]) / np.log(1.25))
+
+
+def test_tariff_shock_uses_the_impact_elasticity_and_is_undone_by_a_lift() -> None:
     m = rules.tariff_shock(np.ones(1), np.zeros(1), np.full(1, 1.0), TR)
-    assert m[0] == pytest.approx(2.0**-TR.elasticity_short)
+    assert m[0] == pytest.approx(2.0**-TR.elasticity_impact)
     back = rules.tariff_shock(m, np.full(1, 1.0), np.zeros(1), TR)
     assert back[0] == pytest.approx(1.0)
 
 
-def test_tariff_adjust_converges_to_long_run() -> None:
-    m = np.ones(1)
-    rate = np.full(1, 0.25)
-    for _ in range(12 * 100):
-        m = rules.tariff_adjust(m, rate, TR, 1 / 12)
-    assert m[0] == pytest.approx(1.25**-TR.elasticity_long, rel=1e-6)
+def test_elasticity_profile_matches_boehm_levchenko_pandalai_nayar() -> None:
+    # 0.76 +- 0.2 one year after the change; 1.75-2.25 from 7 to 10 years (AER 2023, abstract)
+    assert elasticity_after(12) == pytest.approx(0.76, abs=0.2)
+    assert elasticity_after(12) == pytest.approx(TR.elasticity_short, rel=1e-9)
+    for months in range(84, 121, 6):
+        assert 1.75 <= elasticity_after(months) <= 2.25, months
+    path = [elasticity_after(k) for k in range(0, 241, 3)]
+    assert all(b > a for a, b in zip(path, path[1:], strict=False))  # monotone
+    assert path[-1] < TR.elasticity_long  # approached, never passed
+    assert elasticity_after(1200) == pytest.approx(TR.elasticity_long, rel=1e-6)
 
 
-def test_diversion_moves_lost_exports_to_the_other_power() -> None:
+@pytest.mark.parametrize("dt_months", [1, 3, 12])
+def test_elasticity_profile_does_not_depend_on_the_step_length(dt_months: int) -> None:
+    for months in (12, 36, 84, 120):
+        assert elasticity_after(months, dt_months) == pytest.approx(
+            TR.elasticity_after(months / 12), rel=1e-9
+        )
+
+
+def test_elasticities_must_increase_with_time() -> None:
+    with pytest.raises(ValueError, match="increase with time"):
+        TradeRules(elasticity_impact=0.8, elasticity_short=0.76)
+    with pytest.raises(ValueError, match="increase with time"):
+        TradeRules(elasticity_long=0.5)
+
+
+def test_diversion_goes_to_the_other_power_and_the_rest_of_the_world() -> None:
     base = np.array([[100.0, 50.0]])
+    mult = np.array([[0.9, 1.0]])
+    x, rest = rules.exports_with_tariffs(base, mult, np.array([150.0]), 0.4, 1.0)
+    assert x[0, 0] == pytest.approx(90.0)
+    # 0.4 * 10 lost, offered to CHN (50) and the rest (150) pro rata
+    assert x[0, 1] == pytest.approx(50.0 + 4.0 * 50 / 200)
+    assert rest[0] == pytest.approx(150.0 + 4.0 * 150 / 200)
+
+
+def test_each_partner_takes_at_most_its_capacity() -> None:
+    base = np.array([[475.0, 19.0]])  # Mexico: the US buys 25 times what China does
     mult = np.array([[0.5, 1.0]])
-    x = rules.exports_with_tariffs(base, mult, diversion=0.4)
-    assert x[0, 0] == pytest.approx(50.0)
-    assert x[0, 1] == pytest.approx(50.0 + 0.4 * 50.0)
+    x, rest = rules.exports_with_tariffs(base, mult, np.array([99.0]), 0.5, 0.25)
+    assert x[0, 1] == pytest.approx(19.0 * 1.25)
+    assert rest[0] == pytest.approx(99.0 * 1.25)
+
+
+def test_unknown_flows_stay_unknown_and_take_nothing() -> None:
+    base = np.array([[100.0, np.nan]])
+    x, rest = rules.exports_with_tariffs(base, np.array([[0.5, 1.0]]), np.array([50.0]), 0.5, 1)
+    assert np.isnan(x[0, 1])
+    assert rest[0] == pytest.approx(50.0 + 25.0)
 
 
 # Flows are dollars: zero or at least a cent (subnormal floats make the pro-rata split meaningless).
 dollars = st.one_of(st.just(0.0), st.floats(0.01, 1e12))
 
 
-@given(matrix(5, 3, dollars), arrays(np.float64, (5, 3), elements=st.floats(0.05, 1.0)), unit)
-def test_diversion_never_creates_more_than_was_lost(base: F, mult: F, diversion: float) -> None:
-    x = rules.exports_with_tariffs(base, mult, diversion)
+@given(
+    matrix(5, 3, dollars),
+    arrays(np.float64, (5, 3), elements=st.floats(0.05, 1.0)),
+    arrays(np.float64, (5,), elements=dollars),
+    unit,
+    unit,
+)
+def test_diversion_never_creates_more_than_was_lost_nor_beyond_capacity(
+    base: F, mult: F, rest: F, diversion: float, absorption: float
+) -> None:
+    x, r = rules.exports_with_tariffs(base, mult, rest, diversion, absorption)
     lost = (base * (1 - mult)).sum(axis=1)
-    gained = (x - base * mult).sum(axis=1)
-    assert np.all(gained <= diversion * lost + 1e-6 * (1 + base.sum(axis=1)))
-    assert np.all(x >= -1e-9)
+    gained = (x - base * mult).sum(axis=1) + (r - rest)
+    assert np.all(gained <= diversion * lost + 1e-6 * (1 + base.sum(axis=1) + rest))
+    assert np.all(x - base * mult <= absorption * base * mult * (1 + 1e-9) + 1e-9)
+    assert np.all(r - rest <= absorption * rest * (1 + 1e-9) + 1e-9)
+    assert np.all(x >= -1e-9) and np.all(r >= rest - 1e-9)
 
 
 @given(matrix(4, 2, st.floats(1.0, 1e11)), matrix(4, 2, unit))
@@ -124,35 +180,69 @@ def test_amortise_halves_debt_in_amortisation_years_ln2() -> None:
 # ----------------------------------------------------------------------------- alignment
 
 
-def test_shares_even_split_for_zero_rows_and_mask_for_unknown() -> None:
-    s, known = rules.shares(np.array([[0.0, 0.0], [1.0, 3.0], [np.nan, 2.0]]))
-    np.testing.assert_allclose(s[0], [0.5, 0.5])
-    np.testing.assert_allclose(s[1], [0.25, 0.75])
-    assert known.tolist() == [True, True, False]
+def test_trade_tie_is_each_powers_share_of_trade_with_everyone() -> None:
+    exports = np.array([[60.0, 20.0]])
+    imports = np.array([[30.0, 10.0]])
+    t = rules.trade_tie(exports, imports, np.array([20.0]), np.array([60.0]))
+    np.testing.assert_allclose(t[0], [90 / 200, 30 / 200])
 
 
-def test_trade_tie_uses_whichever_side_is_known() -> None:
-    exports = np.array([[10.0, np.nan]])
-    imports = np.array([[1.0, 3.0]])
-    s, known = rules.trade_tie(exports, imports)
-    np.testing.assert_allclose(s[0], [0.25, 0.75])
-    assert known[0]
+def test_trade_tie_uses_the_flows_known_for_each_power() -> None:
+    exports = np.array([[60.0, np.nan]])
+    imports = np.array([[np.nan, np.nan]])
+    t = rules.trade_tie(exports, imports, np.array([40.0]), np.array([100.0]))
+    assert t[0, 0] == pytest.approx(60 / 100)  # exports known: share of total exports
+    assert np.isnan(t[0, 1])
 
 
-def test_debt_tie_blends_by_intensity() -> None:
-    debt = np.array([[0.0, 5.0], [0.0, 50.0]])
+def test_a_powers_trade_tie_does_not_depend_on_other_powers() -> None:
+    # A third power's trade was part of the rest of the world before it was modelled.
+    two = rules.trade_tie(np.array([[60.0, 20.0]]), np.array([[30.0, 10.0]]), *_rest(20, 60))
+    three = rules.trade_tie(
+        np.array([[60.0, 20.0, 15.0]]), np.array([[30.0, 10.0, 40.0]]), *_rest(5, 20)
+    )
+    np.testing.assert_allclose(three[0, :2], two[0])
+    # ... and a third power without any figure changes nothing either
+    none = rules.trade_tie(
+        np.array([[60.0, 20.0, np.nan]]), np.array([[30.0, 10.0, np.nan]]), *_rest(20, 60)
+    )
+    np.testing.assert_allclose(none[0, :2], two[0])
+
+
+def _rest(x: float, m: float) -> tuple[F, F]:
+    return np.array([x]), np.array([m])
+
+
+def test_intensity_tie_is_half_at_half_saturation() -> None:
+    debt = np.array([[0.0, 5.0], [np.nan, 50.0]])
     gdp = np.array([100.0, 100.0])
-    s, _ = rules.debt_tie(debt, gdp, half_saturation=0.05)
-    # 5% of GDP is the half-saturation point: half-way from 0.5 to 1.0.
-    assert s[0, 1] == pytest.approx(0.75)
-    assert s[1, 1] > s[0, 1]
+    t = rules.intensity_tie(debt, gdp, half_saturation=0.05)
+    assert t[0, 1] == pytest.approx(0.5)
+    assert t[0, 0] == 0.0 and np.isnan(t[1, 0])
+    assert t[0, 1] < t[1, 1] < 1.0
 
 
-def test_target_affinity_ignores_unknown_ties() -> None:
+def test_bloc_and_engagement_ties() -> None:
+    assert rules.bloc_tie(np.array([1.0]), 1.0)[0] == pytest.approx(0.5)
+    assert rules.bloc_tie(np.array([0.0]), 1.0)[0] == 0.0
+    np.testing.assert_allclose(rules.engagement_tie(np.array([0.0, 1.0, 3.0])), [0, 0.5, 0.75])
+
+
+def test_impute_fills_unknowns_with_the_powers_median_and_leaves_a_power_known_nowhere() -> None:
+    tie = np.array([[0.1, np.nan, np.nan], [0.3, 0.2, np.nan], [np.nan, 0.4, np.nan]])
+    filled, known = rules.impute(tie)
+    np.testing.assert_allclose(filled[:, 0], [0.1, 0.3, 0.2])
+    np.testing.assert_allclose(filled[:, 1], [0.3, 0.2, 0.4])
+    assert known[:, :2].all() and not known[:, 2].any()
+
+
+def test_target_affinity_ignores_unknown_ties_per_power() -> None:
     a = np.array([[0.0, 1.0]])
     b = np.array([[1.0, 0.0]])
-    t = rules.target_affinity([(0.5, a, np.array([True])), (0.5, b, np.array([False]))])
-    np.testing.assert_allclose(t[0], [0.0, 1.0])
+    t = rules.target_affinity(
+        [(0.5, a, np.array([[True, True]])), (0.5, b, np.array([[True, False]]))]
+    )
+    np.testing.assert_allclose(t[0], [0.5, 1.0])
 
 
 @given(

@@ -91,6 +91,11 @@ def flags(d: Dims) -> st.SearchStrategy[NDArray[np.bool_]]:
     return arrays(np.bool_, d[0], elements=st.booleans())
 
 
+def flag_grid(d: Dims) -> st.SearchStrategy[NDArray[np.bool_]]:
+    """One run's (states, powers) mask."""
+    return arrays(np.bool_, d, elements=st.booleans())
+
+
 def edges(d: Dims) -> st.SearchStrategy[tuple[NDArray[np.intp], NDArray[np.intp]]]:
     """Neighbour edges (src, dst) between one run's states."""
     ends = st.integers(0, d[0] - 1)
@@ -99,11 +104,11 @@ def edges(d: Dims) -> st.SearchStrategy[tuple[NDArray[np.intp], NDArray[np.intp]
     )
 
 
-trade_rules = st.builds(
-    TradeRules,
-    elasticity_short=real(0.0, 20.0),
-    elasticity_long=real(0.0, 20.0),
-    adjustment_years=real(0.1, 50.0),
+trade_rules = (
+    st.tuples(real(0.0, 20.0), real(0.0, 20.0), real(0.0, 20.0))
+    .map(sorted)
+    .filter(lambda e: e[0] < e[1] < e[2])  # the profile's elasticities increase with time
+    .map(lambda e: TradeRules(elasticity_impact=e[0], elasticity_short=e[1], elasticity_long=e[2]))
 )
 investment_rules = st.builds(
     InvestmentRules,
@@ -141,7 +146,7 @@ TIES = 6
 
 def components(d: Dims) -> st.SearchStrategy[Args]:
     """target_affinity's components, flat: (weight, shares, known) per tie."""
-    tie_part = st.tuples(st.one_of(st.just(0.0), real(0.0, 1000.0)), grid(d, unit), flags(d))
+    tie_part = st.tuples(st.one_of(st.just(0.0), real(0.0, 1000.0)), grid(d, unit), flag_grid(d))
     return st.lists(tie_part, min_size=TIES, max_size=TIES).map(lambda c: sum(c, ()))
 
 
@@ -189,9 +194,11 @@ BATCHED: dict[str, Case] = {
         either=frozenset({1, 2}),
     ),
     "exports_with_tariffs": Case(
-        lambda d: st.tuples(grid(d, tie), grid(d, real(0.05, 1.0)), unit),
+        lambda d: st.tuples(
+            grid(d, tie), grid(d, real(0.05, 1.0)), column(d, tie), unit, unit
+        ),
         runs=frozenset({0}),
-        either=frozenset({1}),
+        either=frozenset({1, 2}),
     ),
     "allocation_weights": Case(
         lambda d: st.tuples(
@@ -209,21 +216,21 @@ BATCHED: dict[str, Case] = {
         elementwise=True,
         runs=frozenset({0}),
     ),
-    "shares": Case(lambda d: st.tuples(grid(d, tie)), runs=frozenset({0})),
     "trade_tie": Case(
-        lambda d: st.tuples(grid(d, tie), grid(d, tie)),
+        lambda d: st.tuples(grid(d, tie), grid(d, tie), column(d, tie), column(d, tie)),
         runs=frozenset({0}),
-        either=frozenset({1}),
+        either=frozenset({1, 2, 3}),
     ),
-    "blend_by_intensity": Case(
-        lambda d: st.tuples(grid(d, unit), column(d, real(0.0, 100.0)), real(0.01, 10.0)),
-        runs=frozenset({0}),
-        either=frozenset({1}),
-    ),
-    "debt_tie": Case(
+    "intensity_tie": Case(
         lambda d: st.tuples(grid(d, tie), column(d, gdp_value), real(0.01, 10.0)),
         runs=frozenset({0}),
         either=frozenset({1}),
+    ),
+    "engagement_tie": Case(
+        lambda d: st.tuples(grid(d, real(0.0, 2000.0))), elementwise=True, runs=frozenset({0})
+    ),
+    "impute": Case(
+        lambda d: st.tuples(grid(d, st.one_of(unit, st.just(np.nan)))), runs=frozenset({0})
     ),
     "bloc_tie": Case(
         lambda d: st.tuples(grid(d, st.sampled_from([0.0, 0.5, 1.0, 1.5])), real(0.01, 10.0)),

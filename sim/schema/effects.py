@@ -30,6 +30,10 @@ class Economy(Protocol):
     imports: F
     fdi: F
     debt: F
+    rest_base: F
+    """Exports to the rest of the world before diversion."""
+    rest_imports: F
+    """Imports from the rest of the world."""
 
 
 class Alignment(Protocol):
@@ -41,7 +45,9 @@ class Alignment(Protocol):
     lasting: F
     """Engagement that stays."""
     engagement: F
-    """Each power's baseline engagement."""
+    """Each power's baseline engagement with each state (0 without relations)."""
+    orientation: F
+    """Lasting shift of each target affinity."""
     sovereignty: F
     """Each state's sensitivity to coercion."""
 

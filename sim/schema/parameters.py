@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ValidationError, model_validator
@@ -32,18 +33,50 @@ from sim.schema.base import (
 
 
 class TradeRules(Frozen):
-    """Trade: tariff response, diversion, drift toward alignment."""
+    """Trade: the time profile of the tariff response, diversion, drift toward alignment.
 
+    The elasticity of exports to a tariff change grows with the time since the change, from
+    `elasticity_impact` through `elasticity_short` at one year toward `elasticity_long`:
+    e(tau) = e_long - (e_long - e_impact) exp(-tau / T), with T set so that e(1 year) is
+    `elasticity_short` (MODEL.md, Trade). Each must exceed the one before it."""
+
+    elasticity_impact: Elasticity = 0.25
+    """Elasticity of exports within the month of a tariff change (at most 20)."""
     elasticity_short: Elasticity = 0.76
-    """Trade elasticity on impact of a tariff change (exports scale by (1+t)^-e; at most 20)."""
-    elasticity_long: Elasticity = 4.0
-    """Long-run trade elasticity that exports converge to under a lasting tariff (at most 20)."""
-    adjustment_years: Positive = 3.0
-    """Time constant of the move from the short-run to the long-run response, years."""
+    """Elasticity one year after a tariff change (exports scale by (1+t)^-e; at most 20)."""
+    elasticity_long: Elasticity = 2.0
+    """Elasticity the response approaches after about ten years, and holds beyond (at most 20)."""
     diversion: Share = 0.5
-    """Share of exports lost to a tariff that is re-routed to the other powers."""
+    """Share of the exports a tariff removes that is re-routed to the state's other partners
+    (the other powers and the rest of the world), within their capacity."""
+    absorption: Share = 0.25
+    """Capacity of each other partner: diverted trade raises a partner's imports from the state
+    by at most this share of what it buys after the tariff."""
     alignment_pull: Annotated[float, bounded(0.0, MAX_PULL)] = 0.05
     """Per-year drift of trade shares toward the powers a state is aligned with (at most 1)."""
+
+    @model_validator(mode="after")
+    def _profile(self) -> TradeRules:
+        if not self.elasticity_impact < self.elasticity_short < self.elasticity_long:
+            raise ValueError(
+                "the elasticities must increase with time: elasticity_impact < "
+                f"elasticity_short < elasticity_long (got {self.elasticity_impact:g}, "
+                f"{self.elasticity_short:g}, {self.elasticity_long:g})"
+            )
+        return self
+
+    @property
+    def adjustment_years(self) -> float:
+        """Time constant T of the profile: e(1 year) = elasticity_short."""
+        # log((e_long - e_impact) / (e_long - e_short)), exact also when e_short is a hair
+        # above e_impact (then T is huge: the response stays at its impact value).
+        first_year = self.elasticity_short - self.elasticity_impact
+        return 1.0 / math.log1p(first_year / (self.elasticity_long - self.elasticity_short))
+
+    def elasticity_after(self, years: float) -> float:
+        """The elasticity `years` after a tariff change (the published profile, MODEL.md)."""
+        gap = self.elasticity_long - self.elasticity_impact
+        return self.elasticity_long - gap * math.exp(-years / self.adjustment_years)
 
 
 class InvestmentRules(Frozen):
@@ -221,10 +254,12 @@ class AlignmentRules(Frozen):
     weights: TieWeights = TieWeights()
     """Weights of each tie."""
     debt_half_saturation: Positive = 0.05
-    """Debt/GDP at which the debt tie is half-way from an even split to the creditor share."""
+    """Debt to a power over GDP at which the debt tie is one half: (D/Y) / (D/Y + h)."""
+    fdi_half_saturation: Positive = 0.05
+    """Direct-investment stock from a power over GDP at which the FDI tie is one half."""
     bloc_half_saturation: Positive = 1.0
-    """Bloc ties (member 1, partner `blocs.partner_weight`) at which the bloc tie is half-way
-    from an even split to the leaders' shares."""
+    """Ties through blocs a power leads (member 1, partner `blocs.partner_weight`, summed) at
+    which the bloc tie is one half: n / (n + h)."""
     peer_weight: Share = 0.1
     """Weight of neighbours' mean affinity in the target."""
     coercion_backlash: Share = 0.05
@@ -273,9 +308,12 @@ def with_rule(rules: Rules, path: str, value: Any) -> Rules:
     return Rules.model_validate(data)
 
 
-def check_rule_path(path: str, value: float | bool) -> list[tuple[str, str]]:
+def check_rule_path(
+    path: str, value: float | bool, base: Rules | None = None
+) -> list[tuple[str, str]]:
     """Problems with a `rule_change`: (field, message) for an unknown or section path, or for
-    a value outside the parameter's bounds (checked as in the `rules` section)."""
+    a value outside the parameter's bounds or inconsistent with the other rules of `base` (the
+    scenario's; default the defaults), checked as in the `rules` section."""
     from sim.schema.refs import unknown  # refs imports the loader; keep this module light
 
     model: Any = Rules
@@ -289,7 +327,7 @@ def check_rule_path(path: str, value: float | bool) -> list[tuple[str, str]]:
     if isinstance(model, type) and issubclass(model, BaseModel):
         return [("path", f"{path!r} is a section; name a parameter inside it")]
     try:
-        with_rule(Rules(), path, value)
+        with_rule(Rules() if base is None else base, path, value)
     except ValidationError as exc:
         msg = "; ".join(e["msg"] for e in exc.errors(include_url=False))
         return [("value", f"{msg} (got {yaml_repr(value)})")]

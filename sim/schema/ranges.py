@@ -102,20 +102,35 @@ def _level(name: str, low: float, high: float) -> Range:
 
 
 _TRADE: dict[str, Entry] = {
-    "elasticity_short": _log(
-        0.4, 1.5, "a factor 2 either way of Boehm, Levchenko & Pandalai-Nayar (2023), AER: 0.76"
+    "elasticity_impact": _u(
+        0.1,
+        0.4,
+        "estimate: goods in transit and orders placed keep flowing in the month of a change; "
+        "between a seventh and a half of the one-year response",
     ),
-    "elasticity_long": _log(
-        2.0, 8.0, "a factor 2 either way of Simonovska & Waugh (2014), JIE: about 4"
+    "elasticity_short": _u(
+        0.56,
+        0.96,
+        "Boehm, Levchenko & Pandalai-Nayar (2023), AER, abstract: about 0.76 one year after "
+        "the change; +-0.2",
     ),
-    "adjustment_years": _log(
-        1.0, 6.0, "estimate: Boehm et al. (2023) see the elasticity rise over several years"
+    "elasticity_long": _u(
+        1.75,
+        2.25,
+        "Boehm, Levchenko & Pandalai-Nayar (2023), AER, abstract: 1.75 to 2.25, reached in "
+        "7-10 years",
     ),
     "diversion": _u(
-        0.2,
-        0.8,
-        "estimate: third countries gained part of the lost trade (Fajgelbaum et al. "
-        "2024, AER: Insights); no share, so a wide span about one half",
+        0.25,
+        0.75,
+        "Bown & Crowley (2006), EJPE 22: a quarter to a third of the Japanese exports a US "
+        "duty destroyed reappeared in the EU alone; other markets took more",
+    ),
+    "absorption": _u(
+        0.1,
+        0.5,
+        "estimate: a product-level duty raised exports to the average third market by 5-7% "
+        "(Bown & Crowley 2007, JIE 72(1)); the largest markets took more",
     ),
     "alignment_pull": _log(
         0.02,
@@ -245,6 +260,7 @@ _ALIGNMENT: dict[str, Entry] = {
     "weights.engagement": _log(0.05, 0.2, FACTOR_2),
     "weights.sphere": _log(0.1, 0.4, FACTOR_2),
     "debt_half_saturation": _log(0.025, 0.1, FACTOR_2),
+    "fdi_half_saturation": _log(0.025, 0.1, FACTOR_2),
     "bloc_half_saturation": _log(0.5, 2.0, FACTOR_2),
     "peer_weight": _log(0.05, 0.2, FACTOR_2),
     "coercion_backlash": _log(0.025, 0.1, FACTOR_2),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sim.calendar import Calendar, month_index
 from sim.errors import Problem
@@ -37,6 +38,8 @@ class Refs:
     """Each state's named domestic policies."""
     sources: set[str] = field(default_factory=set)
     """Ids of `meta.sources`."""
+    rules: Any = None
+    """The scenario's `rules` (a `Rules`): a rule change is checked against them."""
     problems: list[Problem] = field(default_factory=list)
 
     def bad(self, path: Key, message: str) -> None:

@@ -10,7 +10,7 @@ from sim.schema.base import Code, Frozen
 from sim.schema.events import Event
 from sim.schema.expectations import Expect
 from sim.schema.parameters import Rules
-from sim.schema.world import Bloc, Meta, Power, State, Time
+from sim.schema.world import Bloc, Meta, Power, RestOfWorld, State, Time
 
 
 class Scenario(Frozen):
@@ -24,6 +24,8 @@ class Scenario(Frozen):
     """Great powers by code (USA, CHN, ...)."""
     states: Annotated[dict[Code, State], Field(min_length=1)]
     """States by ISO3 code."""
+    rest_of_world: RestOfWorld = RestOfWorld()
+    """Trade with partners that are not powers (used where states give totals)."""
     blocs: dict[Code, Bloc] = {}
     """Blocs by code (BRI, BRICS, ...)."""
     rules: Rules = Rules()

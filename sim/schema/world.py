@@ -261,6 +261,13 @@ class State(Frozen):
     """Debt owed to each power (official lending), US$ (null = not known; 0, or 1 to 1e16)."""
     fdi: Amounts = {}
     """Stock of direct investment from each power, US$ (null = not known; 0, or 1 to 1e16)."""
+    exports_total: Money | None = None
+    """Goods exports to every partner per year, US$ (at most 1e16). What the powers do not buy
+    goes to the rest of the world, where diverted trade can also go; without it the state trades
+    with the powers only."""
+    imports_total: Money | None = None
+    """Goods imports from every partner per year, US$ (at most 1e16); the rest of the world
+    supplies what the powers do not."""
     policies: dict[str, StatePolicy] = {}
     """Named domestic policies that threats may target."""
     bloc_salience: dict[str, Salience] = {}
@@ -268,14 +275,46 @@ class State(Frozen):
     of leaving under pressure; at most 100); default `rules.threats.bloc_salience`."""
     sovereignty: Factor = 1.0
     """Sensitivity to coercion: multiplies the cost of yielding to a demand (at most 1000)."""
-    sphere: str | None = None
-    """Power whose traditional sphere of influence the state is in (a standing tie), if any."""
+    sphere: str | dict[str, Share] | None = None
+    """Power whose traditional sphere of influence the state is in (a standing tie), or several
+    powers with weights in [0, 1] summing to at most 1 (`{USA: 0.5, RUS: 0.5}`); none if null."""
+    no_relations: list[str] = []
+    """Powers the state has no diplomatic relations with (it recognises Taipei rather than
+    Beijing, or relations were broken): their engagement tie with it is nil, and their visits
+    do not reach it."""
+    orientation: dict[str, Annotated[float, bounded(-1.0, 1.0)]] = {}
+    """Lasting shift of the target affinity to each power that the ties do not carry (a
+    sanctions regime, a war, a recognition dispute), in [-1, 1]; cite the fact behind it."""
     alignment: dict[str, Share] | None = None
     """Initial affinity to each power in [0, 1]; default derived from the state's ties."""
     neighbours: list[str] = []
     """States whose alignment pulls on this one (peer influence); ties are made symmetric."""
     region: str | None = None
     """Free-text grouping used in plots and synthetic worlds."""
+
+    @model_validator(mode="after")
+    def _spheres(self) -> State:
+        if isinstance(self.sphere, dict) and sum(self.sphere.values()) > 1.0 + 1e-9:
+            raise ValueError(
+                f"`sphere` weights sum to {sum(self.sphere.values()):g}; at most 1 is allowed"
+            )
+        return self
+
+    def sphere_weights(self) -> dict[str, float]:
+        """Each power's share of the state's sphere tie (empty for none)."""
+        if self.sphere is None:
+            return {}
+        if isinstance(self.sphere, str):
+            return {self.sphere: 1.0}
+        return dict(self.sphere)
+
+
+class RestOfWorld(Frozen):
+    """The partners that are not modelled as powers, taken together (each state's trade with
+    them is its total less its trade with the powers)."""
+
+    growth: Annotated[float, bounded(-MAX_GROWTH, MAX_GROWTH)] = 0.0
+    """Annual growth of every state's trade with the rest of the world (-0.5 to 0.5)."""
 
 
 class Bloc(Frozen):

@@ -17,6 +17,7 @@ from sim.schema.events.government_change import GovernmentChangeEvent
 from sim.schema.events.invite import InviteEvent
 from sim.schema.events.join import JoinEvent
 from sim.schema.events.leave import LeaveEvent
+from sim.schema.events.orientation_shock import OrientationShockEvent
 from sim.schema.events.pledge import PledgeEvent
 from sim.schema.events.policy_change import PolicyChangeEvent
 from sim.schema.events.rule_change import RuleChangeEvent
@@ -35,6 +36,7 @@ Event = Annotated[
     | JoinEvent
     | LeaveEvent
     | GovernmentChangeEvent
+    | OrientationShockEvent
     | PolicyChangeEvent
     | RuleChangeEvent
     | TradeShockEvent,
@@ -56,6 +58,7 @@ __all__ = [
     "InviteEvent",
     "JoinEvent",
     "LeaveEvent",
+    "OrientationShockEvent",
     "PledgeEvent",
     "PolicyChangeEvent",
     "RuleChangeEvent",

@@ -44,7 +44,9 @@ class EngagementEvent(EventBase):
         al = world.alignment
         keep = world.rules.alignment.engagement_persistence
         for code in self.states:
-            size = self.intensity * al.engagement[j]
+            # Baseline engagement is 0 where the state has no relations with the power: the
+            # visit does not happen, so nothing is added.
+            size = self.intensity * al.engagement[world.state_index[code], j]
             al.pulse[world.state_index[code], j] += (1.0 - keep) * size
             al.lasting[world.state_index[code], j] += keep * size
             world.note(

@@ -1,4 +1,9 @@
-"""`government_change`: a new government shifts affinities (and may change sovereignty)."""
+"""`government_change`: a new government shifts affinities (and may change sovereignty).
+
+By default the shift is a pulse: the affinity jumps and then returns toward the target its ties
+set. With `lasting: true` the shift also moves the target (a new government's lasting
+orientation), so the affinity stays shifted while the ties stay the same.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +26,9 @@ class GovernmentChangeEvent(EventBase):
     """Change of affinity to each power."""
     sovereignty: Factor | None = None
     """New sovereignty sensitivity, if it changes (at most 1000)."""
+    lasting: bool = False
+    """Whether the shift also moves the target affinity for good (a lasting orientation) rather
+    than decaying back toward what the ties set."""
 
     example = {
         "election": {
@@ -44,8 +52,16 @@ class GovernmentChangeEvent(EventBase):
         for p, shift in self.shift.items():
             j = world.power_index[p]
             affinity[i, j] = min(1.0, max(0.0, affinity[i, j] + shift))
+            if self.lasting:
+                world.alignment.orientation[i, j] += shift
         if self.sovereignty is not None:
             world.alignment.sovereignty[i] = self.sovereignty
         world.note(
-            "government_change", self.state, "", event=eid, shift=dict(self.shift), label=self.label
+            "government_change",
+            self.state,
+            "",
+            event=eid,
+            shift=dict(self.shift),
+            lasting=self.lasting,
+            label=self.label,
         )

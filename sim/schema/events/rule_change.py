@@ -27,14 +27,14 @@ class RuleChangeEvent(EventBase):
             "type": "rule_change",
             "date": "2025-02",
             "path": "trade.elasticity_short",
-            "value": 20.0,
+            "value": 1.5,
         },
     }
     effect = Effect(state="MEX", variable="exports.USA", direction="down")
 
     def check(self, refs: Refs, path: Key) -> None:
         super().check(refs, path)
-        for where, message in check_rule_path(self.path, self.value):
+        for where, message in check_rule_path(self.path, self.value, refs.rules):
             refs.bad((*path, where), message)
 
     def apply(self, world: World, eid: str) -> None:
