@@ -252,6 +252,12 @@ def impute(tie: F) -> tuple[F, B]:
     return np.asarray(np.where(known, filled, 0.0)), known
 
 
+def known_only(tie: F) -> tuple[F, B]:
+    """A tie as given, unknown values (NaN) left out: (values with 0 there, the known mask)."""
+    known = ~np.isnan(tie)
+    return np.asarray(np.where(known, tie, 0.0)), known
+
+
 def target_affinity(components: list[tuple[float, F, B]]) -> F:
     """Each power's target affinity: the weighted mean of its ties, over the ties known for
     that state and power.

@@ -34,10 +34,11 @@ class Ties(ModelBase):
         debt = rules.intensity_tie(eco.debt, eco.gdp, a.debt_half_saturation)
         bloc = rules.bloc_tie(self.membership.ties, a.bloc_half_saturation)
         eng = rules.engagement_tie(al.engagement + al.lasting + al.pulse)
+        fill = rules.impute if a.impute else rules.known_only
         return {
-            "trade": rules.impute(trade),
-            "fdi": rules.impute(fdi),
-            "debt": rules.impute(debt),
+            "trade": fill(trade),
+            "fdi": fill(fdi),
+            "debt": fill(debt),
             "bloc": (bloc, known_all),
             "engagement": (eng, known_all),
             "sphere": (al.sphere, known_all),

@@ -165,20 +165,25 @@ def _check_states(s: Scenario, refs: Refs) -> None:
             refs.bloc(b, ("states", code, "bloc_salience", b))
         for p in st.alignment or {}:
             refs.power(p, ("states", code, "alignment", p))
-        if isinstance(st.sphere, dict):
-            for p in st.sphere:
-                refs.power(p, ("states", code, "sphere", p))
-        else:
-            refs.power(st.sphere, ("states", code, "sphere"))
-        for p in st.orientation:
-            refs.power(p, ("states", code, "orientation", p))
-        for k, p in enumerate(st.no_relations):
-            refs.power(p, ("states", code, "no_relations", k))
+        _check_orientation(code, st, refs)
         _check_totals(code, st, refs)
         for i, n in enumerate(st.neighbours):
             refs.state(n, ("states", code, "neighbours", i))
             if n == code:
                 refs.bad(("states", code, "neighbours", i), "a state cannot be its own neighbour")
+
+
+def _check_orientation(code: str, st: State, refs: Refs) -> None:
+    """Spheres, lasting orientation and missing relations name powers."""
+    if isinstance(st.sphere, dict):
+        for p in st.sphere:
+            refs.power(p, ("states", code, "sphere", p))
+    else:
+        refs.power(st.sphere, ("states", code, "sphere"))
+    for p in st.orientation:
+        refs.power(p, ("states", code, "orientation", p))
+    for k, p in enumerate(st.no_relations):
+        refs.power(p, ("states", code, "no_relations", k))
 
 
 def _check_totals(code: str, st: State, refs: Refs) -> None:

@@ -194,9 +194,7 @@ BATCHED: dict[str, Case] = {
         either=frozenset({1, 2}),
     ),
     "exports_with_tariffs": Case(
-        lambda d: st.tuples(
-            grid(d, tie), grid(d, real(0.05, 1.0)), column(d, tie), unit, unit
-        ),
+        lambda d: st.tuples(grid(d, tie), grid(d, real(0.05, 1.0)), column(d, tie), unit, unit),
         runs=frozenset({0}),
         either=frozenset({1, 2}),
     ),
@@ -228,6 +226,9 @@ BATCHED: dict[str, Case] = {
     ),
     "engagement_tie": Case(
         lambda d: st.tuples(grid(d, real(0.0, 2000.0))), elementwise=True, runs=frozenset({0})
+    ),
+    "known_only": Case(
+        lambda d: st.tuples(grid(d, st.one_of(unit, st.just(np.nan)))), runs=frozenset({0})
     ),
     "impute": Case(
         lambda d: st.tuples(grid(d, st.one_of(unit, st.just(np.nan)))), runs=frozenset({0})

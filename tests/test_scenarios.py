@@ -53,7 +53,9 @@ another starts to fail), update MODEL.md and this set together."""
 
 
 def test_baseline_reproduces_the_article_except_the_reported_misses() -> None:
-    table = result("latam_2025").expectations()
+    # The replicates and seed of the report (`geosim check latam_2025 -n 100`): with 20, an
+    # outcome near the 80% bar (Bolivia's drift to China, 85%) passes or fails by seed noise.
+    table = result("latam_2025", 100).expectations()
     assert set(table["expectation"]) >= ARTICLE_OUTCOMES
     failed = set(table.loc[~table["passed"], "expectation"])
     assert failed == REPORTED_MISSES, table[["expectation", "share", "required"]]

@@ -23,7 +23,8 @@ def baseline() -> dict[str, Any]:
 
 
 def value(rep: Replicate, state: str, variable: str, label: str) -> float:
-    return float(rep.data[rep.labels.index(label), rep.states.index(state), rep.names.index(variable)])
+    step = rep.labels.index(label)
+    return float(rep.data[step, rep.states.index(state), rep.names.index(variable)])
 
 
 def test_a_us_tariff_on_mexico_does_not_send_its_lost_exports_to_china() -> None:
@@ -36,7 +37,9 @@ def test_a_us_tariff_on_mexico_does_not_send_its_lost_exports_to_china() -> None
         "rate": 0.25,
     }
     spec = scenario_from_dict(data).scenario
-    china, rest, usa = [], [], []
+    china: list[float] = []
+    rest: list[float] = []
+    usa: list[float] = []
     for k in range(20):
         rep = run_once(spec, 100 + k, k, collect=False)
         for out, var in ((china, "exports.CHN"), (rest, "exports.ROW"), (usa, "exports.USA")):
@@ -99,7 +102,7 @@ def test_spheres_may_be_several_with_weights_and_a_single_power_still_works() ->
     assert one.alignment.sphere[i].tolist() == [1.0, 0.0]
     assert half.alignment.sphere[i].tolist() == [0.5, 0.0]
     assert half.tilt()[i] > one.tilt()[i]  # a weaker US sphere: less pull toward the US
-    with pytest.raises(ScenarioError, match="sum to 1.2"):
+    with pytest.raises(ScenarioError, match=r"sum to 1\.2"):
         scenario_from_dict(example({}, sphere={"USA": 0.6, "CHN": 0.6}))
 
 

@@ -34,10 +34,12 @@ START = "2025-01"
 """First month of every calibration run; the threats are issued then."""
 DEMAND = "demand"
 """Name of the policy each episode's threat demands the target drop."""
-FIXED_RULES: dict[str, dict[str, float]] = {
+FIXED_RULES: dict[str, dict[str, float | bool]] = {
     "threats": {"reputation_loss": 0.0, "reputation_gain": 0.0},
+    "alignment": {"impute": False},
 }
-"""Rules every calibration run sets: a constant reputation keeps episodes independent."""
+"""Rules every calibration run sets: a constant reputation, and no imputation of unknown ties
+from the other states of a batch (which are unrelated episodes), keep episodes independent."""
 
 Row = Mapping[str, Any]
 """One event-log row: step, date, kind, actor, target, details."""

@@ -228,16 +228,15 @@ class BlocRules(Frozen):
 
 
 class TieWeights(Frozen):
-    """Weights of the ties in a state's target affinity (renormalised over the ties known; each
-    at most 1000)."""
+    """Weights of the ties in a state's target affinity to each power (renormalised over the ties
+    known or imputed for that power; each at most 1000)."""
 
     trade: Factor = 0.30
-    """Share of trade (exports + imports) with each power (at most 1000)."""
+    """The power's share of the state's goods trade with everyone (at most 1000)."""
     fdi: Factor = 0.15
-    """Share of the FDI stock from each power (at most 1000)."""
+    """The power's direct-investment stock against GDP, saturating (at most 1000)."""
     debt: Factor = 0.10
-    """Share of debt owed to each power, blended with an even split by debt/GDP intensity (at most
-    1000)."""
+    """Debt owed to the power against GDP, saturating (at most 1000)."""
     bloc: Factor = 0.15
     """Membership of blocs each power leads (at most 1000)."""
     engagement: Factor = 0.10
@@ -278,6 +277,10 @@ class AlignmentRules(Frozen):
     """Share of each engagement pulse that lasts (adds to the power's engagement with the state)."""
     noise: Factor = 0.01
     """Standard deviation of affinity shocks per sqrt(year) (at most 1000)."""
+    impute: bool = True
+    """Impute a trade, FDI or debt tie that is not known from the scenario's other states (the
+    median of that tie for the power); off, it is left out of that power's target. Worlds whose
+    states have nothing to do with each other (calibration batches) switch it off."""
     tilt_powers: tuple[str, str] = ("USA", "CHN")
     """Tilt = affinity to the second minus affinity to the first, in [-1, 1]."""
 

@@ -275,6 +275,7 @@ _ALIGNMENT: dict[str, Entry] = {
         "calibration: cut from 0.02 to 0.01, at which Bolivia's small tilt rise "
         "shows (MODEL.md, change 4)",
     ),
+    "impute": Fixed("a switch: imputation of unknown ties on or off"),
     "tilt_powers": Fixed("a definition: the two powers of the reported tilt axis"),
 }
 

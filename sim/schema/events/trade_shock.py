@@ -19,7 +19,6 @@ from sim.schema.effects import Effect, World
 from sim.schema.events.base import EventBase
 from sim.schema.refs import Refs
 
-
 REST_OF_WORLD = "ROW"
 """The partner name of the rest of the world (unless a power has that code)."""
 
