@@ -15,7 +15,7 @@ import mesa
 import numpy as np
 from numpy.typing import NDArray
 
-from sim import rules, rules_coercion
+from sim import rules, rules_blocs, rules_coercion
 from sim.events import Threat
 
 if TYPE_CHECKING:
@@ -110,13 +110,36 @@ class State(mesa.Agent):  # type: ignore[misc]
         draw = float(m.rng.random())
         return Choice(rules.decide(prob, draw), prob, draw, {"closeness": closeness})
 
-    def consider_invitation(self, bloc: int) -> Choice:
-        """Accept an invitation unless the bloc's value to it has fallen since the start."""
+    def consider_invitation(
+        self, bloc: int, solicited: bool = True, reference: float | None = None
+    ) -> Choice:
+        """Answer (or confirm) an invitation. To an application (`solicited`): accept with the
+        ratio of the join hazard now to the join hazard when the state committed (capped at 1):
+        at the value of `reference` (the value when it accepted, at accession) or, for the first
+        answer, at the start of the run (the application is taken as a revealed choice, like an
+        initial membership). So it accepts unless membership has lost value since, and a new
+        government that turns away reverses it. To an unsought offer: accept with the
+        probability the join hazard gives over a year (0 without relations with the leader, or
+        with a policy of staying out)."""
         m = self.model
-        change = float(m.bloc_change(bloc)[self.idx])
-        prob = float(rules.accept_probability(np.asarray(change), m.rules.blocs))
+        i = self.idx
+        value = float(m.bloc_utilities(bloc)[i])
+        change = value - float(m.membership.u0[bloc][i])
+        p = m.rules.blocs
+        if solicited:
+            before = float(m.membership.u0[bloc][i]) if reference is None else reference
+            prob = float(rules_blocs.confirm_probability(value, before, p))
+        else:
+            b = m.membership.blocs[bloc]
+            can = bool(m.alignment.relations[i, b.leader] and not m.membership.stays_out[i, bloc])
+            join = rules_blocs.join_hazard(
+                np.asarray(value), np.asarray(change), np.asarray(can), p
+            )
+            prob = float(rules_blocs.switch_probability(join, 1.0))
         draw = float(m.rng.random())
-        return Choice(rules.decide(prob, draw), prob, draw, {"utility_change": change})
+        numbers = {"value": value, "change": change}
+        notes = {"solicited": solicited, "reference": reference}
+        return Choice(rules.decide(prob, draw), prob, draw, numbers, notes)
 
 
 class GreatPower(mesa.Agent):  # type: ignore[misc]

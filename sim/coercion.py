@@ -102,8 +102,11 @@ class Coercion(CoercionCosts):
         )
         d = t.demand
         if d.leave_bloc is not None:
-            pressure = {"under_pressure_from": self.index.powers[j]}
+            pressure = {"under_pressure_from": self.index.powers[j], "stays_out": True}
             self.set_membership(d.leave_bloc, i, "none", LogKind.LEFT, **pressure)
+            # Complying is a commitment: rejoining would defy the demand, so the state keeps out
+            # (a standing policy, as `stays_out` in a scenario) unless an event puts it back.
+            self.membership.stays_out[i, self.membership.index[d.leave_bloc]] = True
         elif d.policy is not None:
             self.set_policy(i, d.policy, d.active)
         if was_imposed:

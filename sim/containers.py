@@ -136,6 +136,23 @@ def _engagement(s: Scenario, index: Index) -> F:
     return np.asarray(out, dtype=float)
 
 
+def _relations(s: Scenario, index: Index) -> NDArray[np.bool_]:
+    """True where a state has relations with a power (all but `no_relations`)."""
+    out = np.ones((len(index.states), len(index.powers)), dtype=bool)
+    for i, st in enumerate(s.states.values()):
+        for p in st.no_relations:
+            out[i, index.power[p]] = False
+    return out
+
+
+def _regions(s: Scenario) -> NDArray[np.intp]:
+    """Each state's region as a code, in order of first appearance."""
+    codes: dict[str | None, int] = {}
+    return np.array(
+        [codes.setdefault(st.region, len(codes)) for st in s.states.values()], dtype=np.intp
+    )
+
+
 @dataclass
 class AlignmentState:
     """Affinities to each power, in [0, 1], and the forces on them."""
@@ -154,6 +171,11 @@ class AlignmentState:
     """Each power's weight in the state's sphere tie (1 for the one sphere; 0 outside any)."""
     orientation: F
     """Lasting shift of each target affinity (`states.<i>.orientation`, lasting shocks)."""
+    relations: NDArray[np.bool_]
+    """Whether each state has diplomatic relations with each power (`no_relations`,
+    `recognition` events); a bloc's leader must have them to be joined."""
+    region: NDArray[np.intp]
+    """A code per state for its `region` (states without one share a code)."""
     edge_src: NDArray[np.intp]
     edge_dst: NDArray[np.intp]
     """Neighbour edges, both directions."""
@@ -186,6 +208,8 @@ class AlignmentState:
             sovereignty=np.array([st.sovereignty for st in s.states.values()], dtype=float),
             sphere=sphere,
             orientation=orientation,
+            relations=_relations(s, index),
+            region=_regions(s),
             edge_src=np.array([e[0] for e in ordered], dtype=np.intp),
             edge_dst=np.array([e[1] for e in ordered], dtype=np.intp),
             tilt_pair=(index.power[tp[0]], index.power[tp[1]]),
@@ -248,16 +272,26 @@ class BlocsState:
     index: dict[str, int]
     ties: F
     """Each state's tie to each power through blocs it leads."""
+    stays_out: NDArray[np.bool_] = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
+    """(states, blocs): the state's standing policy is not to join the bloc."""
     u0: list[F] = field(default_factory=list)
-    """Each bloc's value to each state at the start (decisions react to changes from it)."""
+    """Each bloc's value to each state at the start (hazards react to changes from it)."""
 
     @classmethod
     def build(cls, s: Scenario, index: Index) -> BlocsState:
         """Initial memberships from the scenario."""
-        blocs = [BlocState.build(code, b, index.state, index.power) for code, b in s.blocs.items()]
+        unit = s.time.calendar().unit_months
+        blocs = [
+            BlocState.build(code, b, index.state, index.power, unit) for code, b in s.blocs.items()
+        ]
         pw = s.rules.blocs.partner_weight
         ties = leader_ties(blocs, len(index.states), len(index.powers), pw)
-        return cls(blocs, {b.code: x for x, b in enumerate(blocs)}, ties)
+        codes = {b.code: x for x, b in enumerate(blocs)}
+        stays_out = np.zeros((len(index.states), len(blocs)), dtype=bool)
+        for i, st in enumerate(s.states.values()):
+            for b in st.stays_out:
+                stays_out[i, codes[b]] = True
+        return cls(blocs, codes, ties, stays_out)
 
     def refresh(self, n_states: int, n_powers: int, partner_weight: float) -> None:
         """Recompute the ties after a status change."""

@@ -119,7 +119,7 @@ class RecordedOutcomes(_Strict):
 class Manifest(_Strict):
     """What `geosim run` records next to its data files: enough to re-run and check them."""
 
-    format_version: Literal[2]
+    format_version: Literal[3]
     """Results format version (`sim.results_format.FORMAT_VERSION`) the folder is written in."""
     scenario_name: str
     """`meta.name` of the scenario (the results subfolder)."""

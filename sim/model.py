@@ -9,7 +9,7 @@ One step is one period of `time.unit`; it runs `sim.phases.PHASES` in order:
   6. imposed tariffs follow their schedules;
   7. trade: growth, drift toward alignment, tariff adjustment and diversion;
   8. investment and lending: powers allocate budgets; debt is amortised (then ties refresh);
-  9. blocs: states review memberships (join open blocs, leave any);
+  9. blocs: states join open blocs and leave any at yearly hazards;
   10. alignment: affinities move toward the target set by ties, coercion and neighbours;
   11. record.
 Threat decisions are applied in `sim.coercion`, bloc decisions in `sim.membership`, ties and
@@ -105,6 +105,10 @@ class GeoModel(Membership, Ties):
         for phase in PHASES:
             phase.run(self)
         self.running = self.steps < self.calendar.steps  # lets mesa.batch_run stop at the horizon
+
+    def power_engagement(self, j: int) -> float:
+        """Power j's baseline engagement (`powers.<p>.engagement`)."""
+        return self.spec.powers[self.index.powers[j]].engagement
 
     def apply_event(self, eid: str, ev: Event) -> None:
         """Carry out one dated event: each registered type applies itself."""

@@ -119,7 +119,7 @@ def ties(m: GeoModel) -> None:
 
 
 def blocs(m: GeoModel) -> None:
-    """9. States review memberships (join open blocs, leave any)."""
+    """9. States join open blocs and leave any at their yearly hazards (`sim.rules_blocs`)."""
     m.review_blocs()
 
 

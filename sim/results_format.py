@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 """Version of the results format, written into every manifest (`format_version`). Raise it
 whenever a table's columns, names or types change; readers and resuming sweeps refuse others."""
 
@@ -28,6 +28,8 @@ FORMAT_HISTORY = {
     2: "one schema for runs and sweeps: Parquet tables, timestamps, run, point "
     "and replicate ids in every table, `name@date` outcomes, custom outcomes, a consolidated "
     "sweep time series",
+    3: "the expectations table gains `scripted`; time series gain `exports.ROW` (trade with the "
+    "rest of the world) and `affinity.<P>` is each power's own affinity, not a share",
 }
 """What each format version was (shown when an older folder is refused)."""
 
@@ -265,6 +267,13 @@ TABLES: dict[str, Table] = {
                 Column("share", "float64", "Share of runs in which it held.", "share"),
                 Column("required", "float64", "Share it requires to pass.", "share"),
                 Column("passed", "bool", "share >= required."),
+                Column(
+                    "scripted",
+                    "bool",
+                    "An event of the scenario dated by the expectation sets its outcome "
+                    "directly (a join or leave of that state and bloc, a policy change, an "
+                    "outright tariff): the model did not reproduce it, the script did.",
+                ),
             ),
         ),
     )

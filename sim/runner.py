@@ -101,6 +101,7 @@ class RunResult:
                     "share": share,
                     "required": ex.share,
                     "passed": bool(share >= ex.share),
+                    "scripted": bool(ex.scripted_by(self.scenario.events)),
                 }
             )
         return pd.DataFrame(rows, columns=TABLES["expectations"].fixed())

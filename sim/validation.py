@@ -184,6 +184,8 @@ def _check_orientation(code: str, st: State, refs: Refs) -> None:
         refs.power(p, ("states", code, "orientation", p))
     for k, p in enumerate(st.no_relations):
         refs.power(p, ("states", code, "no_relations", k))
+    for k, b in enumerate(st.stays_out):
+        refs.bloc(b, ("states", code, "stays_out", k))
 
 
 def _check_totals(code: str, st: State, refs: Refs) -> None:

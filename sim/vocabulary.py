@@ -43,6 +43,19 @@ class LogKind(StrEnum):
     """A bloc invited a state (actor: the bloc, target: the state)."""
     DECLINED = "declined"
     """A state declined an invitation (actor: the state, target: the bloc)."""
+    ACCEPTED = "accepted"
+    """A state accepted an invitation whose accession comes later (actor: the state, target:
+    the bloc); it confirms at accession, or declines then."""
+    RENEWED = "renewed"
+    """A member renewed its membership at the end of its term (actor: the state, target: the
+    bloc)."""
+    BLOC_DECISION = "bloc_decision"
+    """A dated decision point on a bloc (`bloc_decision` event): the numbers and whether the
+    state switched (then a `joined` or `left` row follows; actor: the state, target: the
+    bloc)."""
+    BLOC_REVIEW = "bloc_review"
+    """A state's standing with a bloc each January, unchanged: its value, change and yearly
+    hazards of joining and leaving (actor: the state, target: the bloc)."""
     POLICY_CHANGED = "policy_changed"
     """A state's domestic policy switched (actor: the state, target: the policy)."""
 

@@ -66,6 +66,8 @@ MINI: dict[str, Any] = {
             "imports": {"USA": 3.23e11, "CHN": 8.15e10},
             "sphere": "USA",
             "policies": {"border_enforcement": {"active": False, "salience": 0.005}},
+            # Mexico stays out of the BRI (a standing policy), so that it is in no bloc
+            "stays_out": ["BRI"],
         },
     },
     "blocs": {

@@ -13,8 +13,10 @@ from click.testing import CliRunner
 from sim.cli import main
 from sim.errors import ResultsError
 from sim.results import DATA_FILES, REQUIRED_FILES, RunFolder, sha256, write_run
+from sim.results_format import FORMAT_VERSION
 from sim.runner import run
 from sim.scenario import load_scenario
+from sim.validation import builtin_scenarios_dir
 
 
 def geosim(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -43,7 +45,7 @@ def test_run_builtin_baseline_end_to_end(tmp_path: Path) -> None:
     assert set(REQUIRED_FILES) | {"manifest.json", "alignment.png", "alignment.svg"} <= names
     assert not {n for n in names if n.endswith(".csv")}  # CSV copies only with --csv
     manifest = json.loads((folder / "manifest.json").read_text())
-    assert manifest["format_version"] == 2
+    assert manifest["format_version"] == FORMAT_VERSION
     assert manifest["outcomes"] == {"dates": [], "custom": {}}
     assert set(manifest["outputs"]) == set(REQUIRED_FILES)
     assert manifest["replicates"] == 3 and len(manifest["seeds"]) == 3
@@ -123,15 +125,31 @@ def test_counterfactual_file_runs(tmp_path: Path) -> None:
     assert (tmp_path / "counterfactual_brics_tariff_imposed").is_dir()
 
 
-def test_check_exits_1_on_a_miss_and_0_when_every_expectation_passes() -> None:
+def test_check_exits_1_on_a_miss_and_0_when_every_expectation_passes(tmp_path: Path) -> None:
     honest = CliRunner().invoke(main, ["check", "-n", "20"])  # the baseline's reported misses
     assert honest.exit_code == 1, honest.output
     assert "bra_drops_common_currency" in honest.output and "FAIL" in honest.output
     expectations = load_scenario("latam_2025").scenario.expect
     relaxed = [a for x in expectations for a in ("--set", f"expect.{x}.share=0")]  # ask nothing
-    ok = CliRunner().invoke(main, ["check", "-n", "20", *relaxed])
+    scripted = CliRunner().invoke(main, ["check", "-n", "20", *relaxed])
+    assert scripted.exit_code == 1, scripted.output  # Bolivia's BRICS partnership is scripted
+    assert "8/8 expectations reproduced" in scripted.output
+    # without the scripted join (and the expectation on it) nothing is scripted: exit 0
+    unscripted = tmp_path / "unscripted.yaml"
+    base = (builtin_scenarios_dir() / "latam_2025.yaml").as_posix()
+    unscripted.write_text(
+        f"extends: {base}\nevents: {{bolivia_joins_brics: null}}\n"
+        "expect: {bolivia_stays_brics_partner: null}\n"
+    )
+    relaxed = [
+        a
+        for x in expectations
+        if x != "bolivia_stays_brics_partner"
+        for a in ("--set", f"expect.{x}.share=0")
+    ]
+    ok = CliRunner().invoke(main, ["check", str(unscripted), "-n", "20", *relaxed])
     assert ok.exit_code == 0, ok.output
-    assert "9/9 expectations met" in ok.output
+    assert "8/8 expectations reproduced" in ok.output and "scripted" not in ok.output
     broken = CliRunner().invoke(main, ["check", "-n", "5", "--set", "rules.threats.sharpness=0.01"])
     assert broken.exit_code == 1, broken.output
     assert "FAIL" in broken.output
@@ -230,5 +248,5 @@ def test_the_command_line_loads_no_model_before_a_command_runs() -> None:
     assert not loaded & {"sim.model", "sim.runner", "sim.sweep", "mesa", "pandas", "matplotlib"}
     assert set(main.commands) == {
         "run", "check", "reproduce", "validate", "sources", "schema", "list", "plot", "sweep",
-        "sensitivity", "calibrate",
+        "sensitivity", "calibrate", "backcast-blocs",
     }  # fmt: skip

@@ -62,6 +62,7 @@ def test_run_without_blocs_keeps_results_and_skips_the_bloc_figure(
     data["events"].pop("canal")
     data["expect"].pop("pan_leaves")
     data["states"]["PAN"].pop("bloc_salience")
+    data["states"]["MEX"].pop("stays_out")
     path = write_yaml(tmp_path / "nobloc.yaml", data)
     r = cli("run", str(path), "-n", "3", "--out", str(tmp_path / "out"))
     assert r.exit_code == 0, r.output

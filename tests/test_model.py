@@ -96,6 +96,8 @@ def _defiant(mini_dict: dict[str, Any], credibility: float) -> Scenario:
     mini_dict["events"]["border"]["credibility"] = credibility
     mini_dict["events"]["border"]["interest"] = 1.0  # the US's own cost of the tariff is no bar
     mini_dict["rules"] = {"threats": {"reconsider": False}}
+    # Only the border threat: the standing policy's own threats would move reputation too.
+    mini_dict["powers"]["USA"]["policies"] = {}
     return build(mini_dict)
 
 

@@ -21,6 +21,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from sim.cli import main
+from sim.results_format import FORMAT_VERSION
 
 TABLES = ("runs", "points", "timeseries", "events", "model", "expectations")
 DATA = tuple(f"{t}.{ext}" for t in TABLES for ext in ("parquet", "csv"))
@@ -254,7 +255,8 @@ MALFORMED: dict[str, tuple[Callable[[Path], object], str]] = {
     ),
     "not_a_manifest_version": (
         lambda f: edit_manifest(f, _set("format_version", "two")),
-        r"manifest\.json: format_version: expected 2, got 'two' \(not a geosim run manifest\)",
+        rf"manifest\.json: format_version: expected {FORMAT_VERSION}, got 'two' "
+        r"\(not a geosim run manifest\)",
     ),
     "outcomes_not_an_object": (
         lambda f: edit_manifest(f, _set("outcomes", ["2025-06"])),
@@ -305,7 +307,7 @@ def test_manifest_model_round_trips_what_write_run_writes(original: Path) -> Non
     assert checked.model_dump(mode="json", exclude_unset=True) == raw
     assert set(checked.outputs) == set(DATA_FILES) == set(DATA)
     assert checked.resolved_scenario.meta.name == "latam_2025"
-    assert checked.format_version == 2
+    assert checked.format_version == FORMAT_VERSION
     assert checked.outcomes.dates == ["2025-06"]
     assert checked.outcomes.custom == {"bol": "tilt[BOL] > 0"}
 
@@ -318,20 +320,20 @@ def test_reproduce_refuses_a_format1_folder_with_what_to_do() -> None:
     assert r.exit_code == 2, r.output
     text = " ".join(r.output.split())
     assert str(FIXTURE_FORMAT1) in text
-    assert "results format 1" in text and "reads format 2" in text
+    assert "results format 1" in text and f"reads format {FORMAT_VERSION}" in text
     assert "re-run its command with this geosim: `geosim run latam_2025 -n 1 --seed 7" in text
     assert not NOISE.search(r.output), r.output
     assert "identical" not in r.output and "reproduced" not in r.output
 
 
-@pytest.mark.parametrize("version", [1, 3])
+@pytest.mark.parametrize("version", [1, 2, 4])
 def test_reproduce_refuses_another_format_version(folder: Path, version: int) -> None:
     edit_manifest(folder, _set("format_version", version))
     r = reproduce(str(folder))
     assert r.exit_code == 2, r.output
     text = " ".join(r.output.split())
     assert f"{folder}: written in results format {version}" in text
-    assert "this geosim reads format 2" in text and "re-run its command" in text
+    assert f"this geosim reads format {FORMAT_VERSION}" in text and "re-run its command" in text
     assert "identical" not in r.output
 
 

@@ -1,6 +1,7 @@
-"""A run folder in results format 2: every table as described in `sim.results_format`, with the
-outcome families OutcomeSet gives, unique sorted keys, consistent ids, timestamp dates, CSV copies
-equal to the Parquet tables; a folder of the old format is refused."""
+"""A run folder in the current results format: every table as described in
+`sim.results_format`, with the outcome families OutcomeSet gives, unique sorted keys, consistent
+ids, timestamp dates, CSV copies equal to the Parquet tables; a folder of the old format is
+refused."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from sim.cli import main
 from sim.errors import ResultsError
 from sim.outcomes import OutcomeSet, OutcomeSpec
 from sim.results import RunFolder
-from sim.results_format import RUN_TABLES, TABLES, check_schema, month_starts
+from sim.results_format import FORMAT_VERSION, RUN_TABLES, TABLES, check_schema, month_starts
 from sim.scenario import load_scenario
 
 FIXTURE_FORMAT1 = Path(__file__).resolve().parent / "fixtures" / "run_format1"
@@ -148,7 +149,7 @@ def test_csv_copies_read_back_equal_the_parquet_tables(folder: Path) -> None:
 
 def test_manifest_records_the_format_and_the_outcomes(folder: Path) -> None:
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["format_version"] == 2 and "geosim_manifest" not in manifest
+    assert manifest["format_version"] == FORMAT_VERSION and "geosim_manifest" not in manifest
     assert manifest["outcomes"] == {
         "dates": [AT],
         "custom": dict(o.split("=", 1) for o in (RUN_OUTCOME, POINT_OUTCOME)),
@@ -167,7 +168,7 @@ def test_old_format_folder_is_refused_with_what_to_do() -> None:
         RunFolder.open(FIXTURE_FORMAT1)
     text = str(info.value)
     assert str(FIXTURE_FORMAT1) in text and "results format 1" in text
-    assert "this geosim reads format 2" in text and "re-run its command" in text
+    assert f"this geosim reads format {FORMAT_VERSION}" in text and "re-run its command" in text
     r = CliRunner().invoke(main, ["plot", str(FIXTURE_FORMAT1), "--out", "/nonexistent/x"])
     assert r.exit_code == 2, r.output
     assert "results format 1" in " ".join(r.output.split())

@@ -8,12 +8,12 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from numpy.typing import NDArray
 
-from sim import rules, rules_coercion
+from sim import rules, rules_blocs, rules_coercion
 from sim.scenario import AlignmentRules, BlocRules, InvestmentRules, ThreatRules, TradeRules
 
 TR, IR, THR, BR, AR = TradeRules(), InvestmentRules(), ThreatRules(), BlocRules(), AlignmentRules()
@@ -413,28 +413,47 @@ def test_reputation_stays_in_unit_interval(r: float, carried: bool) -> None:
 # ----------------------------------------------------------------------------- blocs
 
 
-def test_bloc_utility_weights() -> None:
-    u = rules.bloc_utility(
-        np.array([0.8]), np.array([0.2]), np.array([0.7]), np.array([0.01]), 2, BR
+def test_membership_value_weights() -> None:
+    v = rules_blocs.membership_value(
+        np.array([0.6]), np.array([0.7]), np.array([0.5]), np.array([0.01]), BR
     )
-    expected = BR.weight_alignment * 0.6 + BR.weight_economy * 0.2 - BR.weight_threat * 0.01
-    assert u[0] == pytest.approx(expected)
+    expected = (
+        BR.weight_alignment * 0.6
+        + BR.weight_economy * 0.7
+        + BR.weight_diffusion * 0.5
+        - BR.weight_threat * 0.01
+    )
+    assert v[0] == pytest.approx(expected)
 
 
-@settings(max_examples=50)
-@given(st.floats(-2, 2), st.floats(-2, 2))
-def test_switch_probability_is_monotone(g1: float, g2: float) -> None:
-    lo, hi = sorted((g1, g2))
-    p = rules.switch_probability(np.array([lo, hi]), BR)
-    assert 0 <= p[0] <= p[1] <= 1
+def test_join_hazard_grows_with_value_and_change_and_is_zero_when_not_eligible() -> None:
+    h = rules_blocs.join_hazard(
+        np.array([0.0, 0.5, 0.5, 0.5]),
+        np.array([0.0, 0.0, 0.2, 0.2]),
+        np.array([True, True, True, False]),
+        BR,
+    )
+    assert h[0] == pytest.approx(BR.join_rate)
+    assert h[0] < h[1] < h[2] and h[3] == 0.0
+    assert h[2] == pytest.approx(BR.join_rate * np.exp(0.5 + BR.weight_change * 0.2))
 
 
-def test_switch_probability_at_hurdle_is_half() -> None:
-    assert rules.switch_probability(np.array([BR.switching_cost]), BR)[0] == pytest.approx(0.5)
+def test_leave_hazard_is_the_status_quo_rate_unless_value_fell() -> None:
+    h = rules_blocs.leave_hazard(np.array([0.0, -0.5, 0.5]), BR)
+    assert h[0] == pytest.approx(BR.leave_rate)
+    assert h[1] > h[0] > h[2]
 
 
-def test_review_probability_matches_rate() -> None:
-    assert rules.review_probability(BR, 1.0) == pytest.approx(1 - np.exp(-1 / BR.review_years))
+def test_switch_probability_composes_over_steps() -> None:
+    h = np.array([0.7])
+    monthly = rules_blocs.switch_probability(h, 1 / 12)
+    yearly = rules_blocs.switch_probability(h, 1.0)
+    assert 1 - (1 - monthly[0]) ** 12 == pytest.approx(yearly[0])
+
+
+def test_region_share_counts_the_other_states_of_the_region() -> None:
+    share = rules_blocs.region_share(np.array([1.0, 0.0, 0.5, 1.0]), np.array([0, 0, 0, 1]))
+    np.testing.assert_allclose(share, [0.25, 0.75, 0.5, 0.0])
 
 
 def test_competing_redecisions_split_by_rate_and_compose_over_steps() -> None:

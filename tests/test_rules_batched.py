@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from numpy.typing import NDArray
 
-from sim import rules, rules_coercion
+from sim import rules, rules_blocs, rules_coercion
 from sim.scenario import AlignmentRules, BlocRules, InvestmentRules, ThreatRules, TradeRules
 
 Args = tuple[Any, ...]
@@ -132,9 +132,11 @@ threat_rules = st.builds(
 )
 bloc_rules = st.builds(
     BlocRules,
-    review_years=real(0.01, 100.0),
-    sharpness=real(0.01, 1000.0),
-    switching_cost=real(0.0, 1000.0),
+    join_rate=real(0.0, 100.0),
+    leave_rate=real(0.0, 100.0),
+    weight_alignment=real(0.0, 1000.0),
+    weight_diffusion=real(0.0, 1000.0),
+    weight_change=real(0.0, 1000.0),
 )
 alignment_rules = st.builds(
     AlignmentRules, rate=real(0.01, 10.0), peer_weight=unit, noise=real(0.0, 10.0)
@@ -380,27 +382,47 @@ BATCHED: dict[str, Case] = {
         runs=frozenset({0}),
         either=frozenset({1}),
     ),
-    "bloc_utility": Case(
+    # sim.rules_blocs
+    "membership_value": Case(
         lambda d: st.tuples(
-            column(d, unit),
+            column(d, real(-1.0, 1.0)),
             column(d, unit),
             column(d, unit),
             column(d, real(0.0, 1.0)),
-            st.just(d[1]),
             bloc_rules,
         ),
         elementwise=True,
         runs=frozenset({0}),
         either=frozenset({1, 2, 3}),
     ),
-    "switch_probability": Case(
-        lambda d: st.tuples(column(d, real(-10.0, 10.0)), bloc_rules),
+    "join_hazard": Case(
+        lambda d: st.tuples(
+            column(d, real(-50.0, 50.0)), column(d, real(-50.0, 50.0)), flags(d), bloc_rules
+        ),
+        runs=frozenset({0}),
+        either=frozenset({1, 2}),
+    ),
+    "leave_hazard": Case(
+        lambda d: st.tuples(column(d, real(-50.0, 50.0)), bloc_rules),
         elementwise=True,
         runs=frozenset({0}),
     ),
-    "accept_probability": Case(
-        lambda d: st.tuples(column(d, real(-10.0, 10.0)), bloc_rules),
+    "confirm_probability": Case(
+        lambda d: st.tuples(column(d, real(-50.0, 50.0)), column(d, real(-50.0, 50.0)), bloc_rules),
         elementwise=True,
+        runs=frozenset({0}),
+        either=frozenset({1}),
+    ),
+    "switch_probability": Case(
+        lambda d: st.tuples(column(d, real(0.0, 1e6)), dt),
+        elementwise=True,
+        runs=frozenset({0}),
+    ),
+    "region_share": Case(
+        lambda d: st.tuples(
+            column(d, st.sampled_from([0.0, 0.5, 1.0])),
+            arrays(np.intp, d[0], elements=st.integers(0, 2)),
+        ),
         runs=frozenset({0}),
     ),
 }
@@ -408,7 +430,6 @@ BATCHED: dict[str, Case] = {
 SHARED: dict[str, st.SearchStrategy[Args]] = {
     "decay": st.tuples(real(0.01, 100.0), dt),
     "approach": st.tuples(real(0.0, 100.0), dt),
-    "review_probability": st.tuples(bloc_rules, dt),
     "per_step_from_monthly": st.tuples(unit, st.sampled_from([1, 3, 12])),
 }
 """Rules of parameters only: one float for the whole batch."""
@@ -417,7 +438,7 @@ SHARED: dict[str, st.SearchStrategy[Args]] = {
 # --------------------------------------------------------------------------- checks
 
 
-MODULES = (rules, rules_coercion)
+MODULES = (rules, rules_coercion, rules_blocs)
 """The modules of pure rules (sim.rules_coercion holds the coercion rules beyond the basics)."""
 
 
@@ -538,7 +559,7 @@ def generic_values() -> dict[str, tuple[Callable[..., Any], tuple[NDArray[np.flo
             (u(0, 0.05), u(0, 0.05)),
             (ThreatRules(),),
         ),
-        "accept_probability": (rules.accept_probability, (u(-1, 1),), (BlocRules(),)),
+        "leave_hazard": (rules_blocs.leave_hazard, (u(-1, 1),), (BlocRules(),)),
         "cost_of_complying": (
             rules.cost_of_complying,
             (u(0, 0.05), u(0.5, 2), u(0.5, 2), u(-1, 1), u(0, 0.01)),

@@ -24,7 +24,7 @@ import sim.sweep
 import sim.sweep_consolidate
 from sim.cli import main
 from sim.design import Design, design_from_options, run_seed
-from sim.results_format import FORMAT_HISTORY, TABLES, check_schema, month_starts
+from sim.results_format import FORMAT_HISTORY, FORMAT_VERSION, TABLES, check_schema, month_starts
 from sim.runner import run_once
 from sim.scenario import LoadedScenario, load_scenario, scenario_from_dict
 from sim.sensitivity import indices
@@ -259,7 +259,7 @@ def test_custom_and_dated_outcomes_land_in_runs_and_points(morris: SweepFolder) 
     means = runs.groupby("point")["tilt.PAN@end"].mean().to_numpy()
     assert points["mean_pan"].to_numpy() == pytest.approx(means)
     manifest = morris.manifest()
-    assert manifest["format_version"] == 2 and "geosim_sweep" not in manifest
+    assert manifest["format_version"] == FORMAT_VERSION and "geosim_sweep" not in manifest
     assert manifest["outcomes"]["dates"] == ["2025-06"]
     assert manifest["outcomes"]["custom"]["share_bol"] == CUSTOM["share_bol"]
 
@@ -406,8 +406,8 @@ def test_a_format_1_sweep_folder_is_refused_untouched(tmp_path: Path) -> None:
     for part in (
         str(folder),
         "resultsformat1",
-        "format2only",
-        flat(FORMAT_HISTORY[2]),
+        f"format{FORMAT_VERSION}only",
+        flat(FORMAT_HISTORY[FORMAT_VERSION]),
         "anotherout",
         "deletethefolder",
     ):

@@ -53,7 +53,9 @@ def test_a_us_tariff_on_mexico_does_not_send_its_lost_exports_to_china() -> None
 
 def test_a_power_without_data_moves_no_tilt() -> None:
     data = baseline()
-    data["rules"] = {"alignment": {"noise": 0.0}}
+    # Bloc switches off: a bloc's value compares its leader with the *other powers*, and a new
+    # power is a new alternative to weigh (a real effect on bloc decisions, not on the tilt).
+    data["rules"] = {"alignment": {"noise": 0.0}, "blocs": {"join_rate": 0.0, "leave_rate": 0.0}}
     data["events"], data["expect"] = {}, {}
     for power in data["powers"].values():
         power["policies"] = {}

@@ -4,8 +4,8 @@ Exit status: 0 success; 1 a check or reproduction failed; 2 bad input (scenario,
 results folder, usage); 3 an internal error (a bug: please report it, rerun with --debug).
 
 One module per group of commands: `runs` (run, check, reproduce), `scenarios` (validate,
-sources, schema, list), `plot`, `sweeps` (sweep, sensitivity), `calibrate`; `common` holds what
-they share.
+sources, schema, list), `plot`, `sweeps` (sweep, sensitivity), `calibrate`, `backcast`
+(backcast-blocs); `common` holds what they share.
 The library is imported inside each command, so `geosim --help` does not load the model.
 """
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import click
 
+from sim.cli.backcast import backcast_blocs
 from sim.cli.calibrate import calibrate
 from sim.cli.plot import plot
 from sim.cli.runs import check, reproduce, run
@@ -44,6 +45,7 @@ COMMANDS = (
     sweep,
     sensitivity,
     calibrate,
+    backcast_blocs,
 )
 for _command in COMMANDS:
     main.add_command(_command)

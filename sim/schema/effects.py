@@ -20,6 +20,10 @@ if TYPE_CHECKING:
 
 F = NDArray[np.float64]
 
+Outcome = tuple[str, ...]
+"""An outcome an expectation reads and an event may set: ("membership", state, bloc),
+("policy", state, policy) or ("tariff", sender, target)."""
+
 
 class Economy(Protocol):
     """Per (state, power) economic arrays, US$ (NaN where not known)."""
@@ -48,6 +52,8 @@ class Alignment(Protocol):
     """Each power's baseline engagement with each state (0 without relations)."""
     orientation: F
     """Lasting shift of each target affinity."""
+    relations: NDArray[np.bool_]
+    """Whether each state has diplomatic relations with each power."""
     sovereignty: F
     """Each state's sensitivity to coercion."""
 
@@ -64,6 +70,9 @@ class World(Protocol):
 
     def note(self, kind: str, actor: str, target: str, **details: Any) -> None:
         """Log a row at the current step."""
+
+    def power_engagement(self, j: int) -> float:
+        """Power j's baseline engagement (`powers.<p>.engagement`)."""
 
     def bloc_members(self, bloc: str) -> list[int]:
         """States that are members or partners of `bloc` now."""
@@ -88,8 +97,21 @@ class World(Protocol):
     def lift_tariff(self, i: int, j: int, reason: str) -> None:
         """Lift a tariff by decision; threats that imposed it end as `lifted`."""
 
-    def invite(self, bloc: str, i: int, status: str, reason: str) -> None:
-        """A bloc invites a state; the state decides."""
+    def invite(
+        self,
+        bloc: str,
+        i: int,
+        status: str,
+        reason: str,
+        *,
+        solicited: bool = True,
+        answer_months: int = 0,
+        accession_months: int = 0,
+    ) -> None:
+        """A bloc invites a state; the state decides (now or after `answer_months`)."""
+
+    def decide_on_bloc(self, bloc: str, i: int, reason: str, horizon_months: int) -> None:
+        """A dated decision point: the state decides now whether to join or leave `bloc`."""
 
     def set_membership(self, bloc: str, i: int, status: str, verb: str, **details: Any) -> None:
         """Set a state's status in a bloc (`none`, `partner`, `member`)."""

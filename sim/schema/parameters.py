@@ -209,20 +209,28 @@ class ThreatRules(Frozen):
 
 
 class BlocRules(Frozen):
-    """Joining and leaving blocs."""
+    """Joining and leaving blocs: yearly hazards driven by what membership is worth (MODEL.md,
+    Blocs). The join rate and the three weights of the value are fitted to the Belt and Road
+    signings in Latin America, 2017-2023 (docs/validation.md)."""
 
-    review_years: Positive = 1.0
-    """Mean time between a state's reviews of each bloc membership, years."""
-    sharpness: Sharpness = 20.0
-    """P(switch | review) = logistic(sharpness * (gain - switching_cost)) (at most 1000)."""
-    switching_cost: Factor = 0.25
-    """Utility hurdle a join or exit must clear (at most 1000)."""
-    weight_alignment: Factor = 1.0
-    """Weight of affinity to the leader minus mean affinity to the other powers (at most 1000)."""
-    weight_economy: Factor = 0.5
-    """Weight of economic dependence on the leader minus an even split (at most 1000)."""
+    join_rate: Annotated[float, bounded(0.0, 100.0)] = 0.495
+    """Yearly hazard of joining an open bloc when membership is worth nothing (V = 0; at most
+    100)."""
+    leave_rate: Annotated[float, bounded(0.0, 100.0)] = 0.0005
+    """Yearly hazard of leaving when nothing has changed: the status quo (at most 100)."""
+    weight_alignment: Factor = 3.65
+    """Weight of closeness to the leader (affinity to it minus the mean to the other powers; at
+    most 1000)."""
+    weight_economy: Factor = 0.0
+    """Weight of economic dependence on the leader (the mean trade, FDI and debt tie; at most
+    1000)."""
+    weight_diffusion: Factor = 0.349
+    """Weight of the share of the state's region already in the bloc (at most 1000)."""
     weight_threat: Factor = 10.0
     """Weight of expected coercion cost (share of GDP) that membership draws (at most 1000)."""
+    weight_change: Factor = 1.0
+    """Weight of the change of the value since the start, in both hazards: news counts this
+    much again on top of the level (at most 1000)."""
     partner_weight: Share = 0.5
     """A partner's tie counts this fraction of a member's."""
 

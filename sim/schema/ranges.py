@@ -233,21 +233,28 @@ _THREATS: dict[str, Entry] = {
 }
 
 _BLOCS: dict[str, Entry] = {
-    "review_years": _log(0.5, 3.0, "estimate: memberships reconsidered about yearly"),
-    "sharpness": _log(
-        5.0, 50.0, "estimate: a gain 0.1 above the hurdle gives P 0.62 to 0.99 (default 0.88)"
+    "join_rate": _log(
+        0.25, 1.0, "fitted 0.495 to the BRI signings 2017-2023 (docs/validation.md); x2 either way"
     ),
-    "switching_cost": _log(
-        0.1,
-        0.5,
-        "estimate, an assumption the bloc outcomes rest on: at 0.1 the baseline's "
-        "bloc expectations break (MODEL.md, robustness)",
+    "leave_rate": _log(
+        0.0001,
+        0.002,
+        "von Borzyskowski & Vabulas (2019), RIO 14: about 200 withdrawals from 493 IGOs since "
+        "1945, of the order of 1e-4 to 1e-3 per membership-year",
     ),
-    "weight_alignment": _log(0.5, 2.0, FACTOR_2),
-    "weight_economy": _log(0.25, 1.0, FACTOR_2),
+    "weight_alignment": _log(
+        1.8, 7.3, "fitted 3.65 to the BRI signings (docs/validation.md); a factor 2 either way"
+    ),
+    "weight_economy": _u(
+        0.0, 2.0, "fitted 0 (at its bound) to the BRI signings; up to the scale of alignment's"
+    ),
+    "weight_diffusion": _log(
+        0.17, 0.7, "fitted 0.349 to the BRI signings (docs/validation.md); a factor 2 either way"
+    ),
     "weight_threat": _log(
         5.0, 20.0, f"{FACTOR_2}; 1% of GDP of expected coercion cost weighs 0.05 to 0.2"
     ),
+    "weight_change": _log(0.5, 2.0, f"{FACTOR_2}: a change counts as much again as the level"),
     "partner_weight": _u(0.25, 0.75, "estimate: a partner's tie counts about half a member's"),
 }
 

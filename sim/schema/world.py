@@ -278,6 +278,10 @@ class State(Frozen):
     sphere: str | dict[str, Share] | None = None
     """Power whose traditional sphere of influence the state is in (a standing tie), or several
     powers with weights in [0, 1] summing to at most 1 (`{USA: 0.5, RUS: 0.5}`); none if null."""
+    stays_out: list[str] = []
+    """Blocs the state has a standing policy of not joining (non-alignment, or a declared refusal,
+    as India's of the Belt and Road): it may still leave others, and joins these only by an
+    explicit event."""
     no_relations: list[str] = []
     """Powers the state has no diplomatic relations with (it recognises Taipei rather than
     Beijing, or relations were broken): their engagement tie with it is nil, and their visits
@@ -317,6 +321,10 @@ class RestOfWorld(Frozen):
     """Annual growth of every state's trade with the rest of the world (-0.5 to 0.5)."""
 
 
+Term = Annotated[float, Field(gt=0.0, le=100.0, allow_inf_nan=False, strict=True)]
+"""A membership term in years (above 0, at most 100)."""
+
+
 class Bloc(Frozen):
     """A bloc: leader, accession rule, members and partners (states or powers)."""
 
@@ -330,5 +338,12 @@ class Bloc(Frozen):
     """Full members at the start (state or power codes)."""
     partners: list[str] = []
     """Partners (half-weight ties) at the start."""
+    term_years: (
+        Annotated[float, Field(gt=0.0, le=100.0, allow_inf_nan=False, strict=True)] | None
+    ) = None
+    """Term of a membership (a memorandum's), years (at most 100): a member leaves only at a
+    renewal date, every `term_years` from its accession (from the start for initial members),
+    where it does not renew with the probability its leave hazard accumulates over the term.
+    None: open-ended (it may leave at any time)."""
     description: str = ""
     """What the bloc is."""

@@ -12,6 +12,7 @@ from typing import Annotated, get_args
 from pydantic import Field
 
 from sim.schema.events.base import EventBase
+from sim.schema.events.bloc_decision import BlocDecisionEvent
 from sim.schema.events.engagement import EngagementEvent
 from sim.schema.events.government_change import GovernmentChangeEvent
 from sim.schema.events.invite import InviteEvent
@@ -20,6 +21,7 @@ from sim.schema.events.leave import LeaveEvent
 from sim.schema.events.orientation_shock import OrientationShockEvent
 from sim.schema.events.pledge import PledgeEvent
 from sim.schema.events.policy_change import PolicyChangeEvent
+from sim.schema.events.recognition import RecognitionEvent
 from sim.schema.events.rule_change import RuleChangeEvent
 from sim.schema.events.tariff import TariffEvent
 from sim.schema.events.tariff_lift import TariffLiftEvent
@@ -33,11 +35,13 @@ Event = Annotated[
     | EngagementEvent
     | PledgeEvent
     | InviteEvent
+    | BlocDecisionEvent
     | JoinEvent
     | LeaveEvent
     | GovernmentChangeEvent
     | OrientationShockEvent
     | PolicyChangeEvent
+    | RecognitionEvent
     | RuleChangeEvent
     | TradeShockEvent,
     Field(discriminator="type"),
@@ -51,6 +55,7 @@ def event_types() -> tuple[type[EventBase], ...]:
 
 
 __all__ = [
+    "BlocDecisionEvent",
     "EngagementEvent",
     "Event",
     "EventBase",
@@ -61,6 +66,7 @@ __all__ = [
     "OrientationShockEvent",
     "PledgeEvent",
     "PolicyChangeEvent",
+    "RecognitionEvent",
     "RuleChangeEvent",
     "TariffEvent",
     "TariffLiftEvent",

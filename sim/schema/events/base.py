@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 from sim.loader import Key
 from sim.schema.base import Frozen, Month
-from sim.schema.effects import Effect, World
+from sim.schema.effects import Effect, Outcome, World
 from sim.schema.refs import Refs
 
 
@@ -39,6 +39,11 @@ class EventBase(Frozen):
     def check(self, refs: Refs, path: Key) -> None:
         """Record problems with what this event names (its date must lie in the horizon)."""
         refs.date(self.date, (*path, "date"))
+
+    def sets(self) -> tuple[Outcome, ...]:
+        """Outcomes this event sets directly (`ExpectBase.set_outcome` keys): an expectation about
+        one of them is scripted, not reproduced, when the event comes by its date."""
+        return ()
 
     @abstractmethod
     def apply(self, world: World, eid: str) -> None:

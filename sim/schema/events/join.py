@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from sim.loader import Key
-from sim.schema.effects import Effect, World
+from sim.schema.effects import Effect, Outcome, World
 from sim.schema.events.base import EventBase
 from sim.schema.refs import Refs
 
@@ -36,6 +36,9 @@ class JoinEvent(EventBase):
         super().check(refs, path)
         refs.state(self.state, (*path, "state"))
         refs.bloc(self.bloc, (*path, "bloc"))
+
+    def sets(self) -> tuple[Outcome, ...]:
+        return (("membership", self.state, self.bloc),)
 
     def apply(self, world: World, eid: str) -> None:
         world.set_membership(

@@ -6,7 +6,7 @@ from typing import Literal
 
 from sim.loader import Key
 from sim.schema.base import Salience
-from sim.schema.effects import Effect, World
+from sim.schema.effects import Effect, Outcome, World
 from sim.schema.events.base import EventBase
 from sim.schema.refs import Refs
 
@@ -38,6 +38,9 @@ class PolicyChangeEvent(EventBase):
     def check(self, refs: Refs, path: Key) -> None:
         super().check(refs, path)
         refs.state(self.state, (*path, "state"))
+
+    def sets(self) -> tuple[Outcome, ...]:
+        return (("policy", self.state, self.policy),)
 
     def apply(self, world: World, eid: str) -> None:
         world.set_policy(world.state_index[self.state], self.policy, self.active, self.salience)

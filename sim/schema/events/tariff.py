@@ -6,7 +6,7 @@ from typing import Literal
 
 from sim.loader import Key
 from sim.schema.base import Tariff
-from sim.schema.effects import Effect, World
+from sim.schema.effects import Effect, Outcome, World
 from sim.schema.events.base import EventBase
 from sim.schema.refs import Refs
 
@@ -38,6 +38,9 @@ class TariffEvent(EventBase):
         super().check(refs, path)
         refs.power(self.sender, (*path, "sender"))
         refs.state(self.target, (*path, "target"))
+
+    def sets(self) -> tuple[Outcome, ...]:
+        return (("tariff", self.sender, self.target),) if self.rate > 0 else ()
 
     def apply(self, world: World, eid: str) -> None:
         world.impose_tariff(

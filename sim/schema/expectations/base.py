@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 from sim.loader import Key
 from sim.schema.base import Frozen, Month, Share
-from sim.schema.effects import RunRecord
+from sim.schema.effects import Outcome, RunRecord
 from sim.schema.refs import Refs
 
 
@@ -39,6 +39,18 @@ class ExpectBase(Frozen):
     def check(self, refs: Refs, path: Key) -> None:
         """Record problems with what this expectation names (`by` must lie in the horizon)."""
         refs.date(self.by, (*path, "by"))
+
+    def set_outcome(self) -> Outcome | None:
+        """The outcome this expectation reads, as events declare what they set (None: one no
+        event sets directly, such as a tilt or a threat's outcome)."""
+        return None
+
+    def scripted_by(self, events: dict[str, Any]) -> list[str]:
+        """Ids of the events, dated by `by`, that set this expectation's outcome directly."""
+        key = self.set_outcome()
+        if key is None:
+            return []
+        return [eid for eid, ev in events.items() if ev.date <= self.by and key in ev.sets()]
 
     @abstractmethod
     def evaluate(self, run: RunRecord) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from sim.loader import Key
-from sim.schema.effects import RunRecord
+from sim.schema.effects import Outcome, RunRecord
 from sim.schema.expectations.base import ExpectBase
 from sim.schema.refs import Refs
 from sim.schema.world import BLOC_STATUS
@@ -53,6 +53,9 @@ class MembershipExpect(ExpectBase):
         super().check(refs, path)
         refs.state(self.state, (*path, "state"))
         refs.bloc(self.bloc, (*path, "bloc"))
+
+    def set_outcome(self) -> Outcome | None:
+        return ("membership", self.state, self.bloc)
 
     def evaluate(self, run: RunRecord) -> bool:
         c = run.column(f"bloc.{self.bloc}")

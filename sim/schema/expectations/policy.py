@@ -7,7 +7,7 @@ from typing import Literal
 import numpy as np
 
 from sim.loader import Key
-from sim.schema.effects import RunRecord
+from sim.schema.effects import Outcome, RunRecord
 from sim.schema.expectations.base import ExpectBase
 from sim.schema.refs import Refs
 
@@ -34,6 +34,9 @@ class PolicyExpect(ExpectBase):
     def check(self, refs: Refs, path: Key) -> None:
         super().check(refs, path)
         refs.state(self.state, (*path, "state"))
+
+    def set_outcome(self) -> Outcome | None:
+        return ("policy", self.state, self.policy)
 
     def evaluate(self, run: RunRecord) -> bool:
         c = run.column(f"policy.{self.policy}")

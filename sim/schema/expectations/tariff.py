@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from sim.loader import Key
-from sim.schema.effects import RunRecord
+from sim.schema.effects import Outcome, RunRecord
 from sim.schema.expectations.base import ExpectBase
 from sim.schema.refs import Refs
 
@@ -31,6 +31,9 @@ class TariffExpect(ExpectBase):
         super().check(refs, path)
         refs.power(self.sender, (*path, "sender"))
         refs.state(self.target, (*path, "target"))
+
+    def set_outcome(self) -> Outcome | None:
+        return ("tariff", self.sender, self.target)
 
     def evaluate(self, run: RunRecord) -> bool:
         c = run.column(f"tariff.{self.sender}")
