@@ -131,25 +131,19 @@ def test_check_exits_1_on_a_miss_and_0_when_every_expectation_passes(tmp_path: P
     assert "bra_drops_common_currency" in honest.output and "FAIL" in honest.output
     expectations = load_scenario("latam_2025").scenario.expect
     relaxed = [a for x in expectations for a in ("--set", f"expect.{x}.share=0")]  # ask nothing
-    scripted = CliRunner().invoke(main, ["check", "-n", "20", *relaxed])
-    assert scripted.exit_code == 1, scripted.output  # Bolivia's BRICS partnership is scripted
-    assert "8/8 expectations reproduced" in scripted.output
-    # without the scripted join (and the expectation on it) nothing is scripted: exit 0
-    unscripted = tmp_path / "unscripted.yaml"
-    base = (builtin_scenarios_dir() / "latam_2025.yaml").as_posix()
-    unscripted.write_text(
-        f"extends: {base}\nevents: {{bolivia_joins_brics: null}}\n"
-        "expect: {bolivia_stays_brics_partner: null}\n"
-    )
-    relaxed = [
-        a
-        for x in expectations
-        if x != "bolivia_stays_brics_partner"
-        for a in ("--set", f"expect.{x}.share=0")
-    ]
-    ok = CliRunner().invoke(main, ["check", str(unscripted), "-n", "20", *relaxed])
+    ok = CliRunner().invoke(main, ["check", "-n", "20", *relaxed])
     assert ok.exit_code == 0, ok.output
-    assert "8/8 expectations reproduced" in ok.output and "scripted" not in ok.output
+    assert "9/9 expectations reproduced" in ok.output and "scripted" not in ok.output
+    # a join entered as an event sets Bolivia's membership: scripted, not counted, exit 1
+    scripted = tmp_path / "scripted.yaml"
+    base = (builtin_scenarios_dir() / "latam_2025.yaml").as_posix()
+    scripted.write_text(
+        f"extends: {base}\nevents:\n  bolivia_joins_brics: {{type: join, status: partner}}\n"
+    )
+    r = CliRunner().invoke(main, ["check", str(scripted), "-n", "20", *relaxed])
+    assert r.exit_code == 1, r.output
+    assert "8/8 expectations reproduced" in " ".join(r.output.split())
+    assert "1 scripted by an event, not counted" in " ".join(r.output.split())
     broken = CliRunner().invoke(main, ["check", "-n", "5", "--set", "rules.threats.sharpness=0.01"])
     assert broken.exit_code == 1, broken.output
     assert "FAIL" in broken.output

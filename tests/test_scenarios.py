@@ -70,7 +70,8 @@ def test_baseline_uses_the_articles_numbers() -> None:
     assert bra_china is not None and bra_us is not None
     assert bra_china - bra_us == pytest.approx(6.73e10)  # "nearly $70 billion more"
     assert s.powers["USA"].policies["brics_dedollarisation"].tariff == 1.0
-    assert "BOL" in [e.state for e in s.events.values() if e.type == "join"]
+    # Bolivia's BRICS partnership: an invitation answering its application (the model answers)
+    assert "BOL" in [e.state for e in s.events.values() if e.type == "invite"]
 
 
 def test_counterfactuals_extend_the_baseline() -> None:
