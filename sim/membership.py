@@ -125,7 +125,8 @@ class Membership(Coercion):
                 if draws[i] < p:
                     kind = LogKind.LEFT if inside else LogKind.JOINED
                     new = NONE if inside else MEMBER
-                    self.set_status(b, i, new, kind, **numbers, p=p, draw=float(draws[i]))
+                    extra = {"p": p, "draw": float(draws[i])}
+                    self.set_status(b, i, new, kind, refresh=False, **numbers, **extra)
                 elif yearly:
                     self.note(
                         LogKind.BLOC_REVIEW,
@@ -134,6 +135,8 @@ class Membership(Coercion):
                         status=STATUS_NAMES[int(b.status[i])],
                         **numbers,
                     )
+        # One refresh of the ties for all this step's switches (nothing above reads the ties).
+        self.membership.refresh(self.n_states, self.n_powers, self.rules.blocs.partner_weight)
 
     def log_renewals(self, b: BlocState, renewed: NDArray[np.bool_], hazard: F) -> None:
         """Log the members that renewed at the end of their term."""
@@ -212,7 +215,7 @@ class Membership(Coercion):
         hazard = float(h_leave[i] if inside else h_join[i])
         p = float(rules_blocs.switch_probability(np.asarray(hazard), horizon_months / 12))
         draw = float(self.rng.random())
-        numbers = {
+        numbers: dict[str, Any] = {
             "value": round(float(value[i]), 8),
             "change": round(float(change[i]), 8),
             "hazard": round(hazard, 8),
@@ -239,14 +242,18 @@ class Membership(Coercion):
         b = self.membership.blocs[self.membership.index[bloc]]
         self.set_status(b, i, STATUS_CODES[status], verb, **details)
 
-    def set_status(self, b: BlocState, i: int, status: int, verb: str, **details: Any) -> None:
-        """Change a state's status in a bloc and refresh the bloc ties."""
+    def set_status(
+        self, b: BlocState, i: int, status: int, verb: str, refresh: bool = True, **details: Any
+    ) -> None:
+        """Change a state's status in a bloc and (unless the caller does it once for many)
+        refresh the bloc ties."""
         if b.status[i] == status:
             return
         old = STATUS_NAMES[int(b.status[i])]
         if b.status[i] == NONE:
             b.since[i] = self.steps  # a new membership: its term runs from now
         b.status[i] = status
-        self.membership.refresh(self.n_states, self.n_powers, self.rules.blocs.partner_weight)
+        if refresh:
+            self.membership.refresh(self.n_states, self.n_powers, self.rules.blocs.partner_weight)
         state = self.index.states[i]
         self.note(verb, state, b.code, status=STATUS_NAMES[status], previous=old, **details)
