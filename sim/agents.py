@@ -130,8 +130,7 @@ class State(mesa.Agent):  # type: ignore[misc]
             before = float(m.membership.u0[bloc][i]) if reference is None else reference
             prob = float(rules_blocs.confirm_probability(value, before, p))
         else:
-            b = m.membership.blocs[bloc]
-            can = bool(m.alignment.relations[i, b.leader] and not m.membership.stays_out[i, bloc])
+            can = bool(m.may_join(bloc)[i])
             join = rules_blocs.join_hazard(
                 np.asarray(value), np.asarray(change), np.asarray(can), p
             )

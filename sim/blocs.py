@@ -80,6 +80,12 @@ class BlocState:
         due = (self.status > NONE) & (served > 0) & (served % self.term_steps == 0)
         return np.asarray(due, dtype=bool)
 
+    def weights(self, partner_weight: float) -> NDArray[np.float64]:
+        """Each state's weight in the bloc: member 1, partner `partner_weight`, else 0."""
+        return np.where(
+            self.status == MEMBER, 1.0, np.where(self.status == PARTNER, partner_weight, 0.0)
+        )
+
     def in_bloc(self) -> NDArray[np.bool_]:
         """Mask of states that are members or partners."""
         return self.status > NONE
@@ -91,8 +97,5 @@ def leader_ties(
     """Each state's tie to each power via the blocs it leads: member 1, partner `partner_weight`."""
     ties = np.zeros((n_states, n_powers))
     for b in blocs:
-        weight = np.where(
-            b.status == MEMBER, 1.0, np.where(b.status == PARTNER, partner_weight, 0.0)
-        )
-        ties[:, b.leader] += weight
+        ties[:, b.leader] += b.weights(partner_weight)
     return ties

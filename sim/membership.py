@@ -12,7 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sim import rules_blocs, rules_coercion
-from sim.blocs import MEMBER, NONE, PARTNER, STATUS_CODES, STATUS_NAMES, BlocState, Pending
+from sim.blocs import MEMBER, NONE, STATUS_CODES, STATUS_NAMES, BlocState, Pending
 from sim.coercion import Coercion
 from sim.vocabulary import LogKind
 
@@ -27,18 +27,10 @@ class Membership(Coercion):
         status = self.membership.blocs[self.membership.index[bloc]].status
         return [i for i in range(self.n_states) if status[i] != NONE]
 
-    def bloc_change(self, x: int) -> F:
-        """Change in the value of bloc `x` to each state since the start."""
-        return np.asarray(self.bloc_utilities(x) - self.membership.u0[x])
-
     def bloc_drivers(self, x: int) -> dict[str, F]:
         """What bloc `x` is worth to each state, term by term (the hazards' inputs)."""
         b = self.membership.blocs[x]
-        weight = np.where(
-            b.status == MEMBER,
-            1.0,
-            np.where(b.status == PARTNER, self.rules.blocs.partner_weight, 0.0),
-        )
+        weight = b.weights(self.rules.blocs.partner_weight)
         return {
             "closeness": np.asarray(rules_coercion.closeness(self.alignment.affinity, b.leader)),
             "dependence": self.economy.dependence[:, b.leader],
@@ -73,6 +65,12 @@ class Membership(Coercion):
                     cost[i] += cred * sum(stakes.values())
         return cost
 
+    def may_join(self, x: int) -> NDArray[np.bool_]:
+        """States that may join bloc `x` at all: relations with its leader (a state recognising
+        Taipei cannot sign China's memorandum) and no standing policy of staying out."""
+        leader = self.membership.blocs[x].leader
+        return np.asarray(self.alignment.relations[:, leader] & ~self.membership.stays_out[:, x])
+
     def bloc_hazards(self, x: int) -> tuple[F, F, F, F]:
         """(value, change, yearly hazard of joining, of leaving) of bloc `x` for every state.
 
@@ -84,8 +82,7 @@ class Membership(Coercion):
         p = self.rules.blocs
         value = self.bloc_utilities(x)
         change = value - self.membership.u0[x]
-        eligible = (b.status == NONE) & b.open & self.alignment.relations[:, b.leader]
-        eligible &= ~self.membership.stays_out[:, x]
+        eligible = (b.status == NONE) & b.open & self.may_join(x)
         return (
             value,
             change,

@@ -40,6 +40,8 @@ def join_hazard(value: F, change: F, eligible: B, p: BlocRules) -> F:
 
     `change`: the value's change since the start of the run (status quo: a state reacts to news
     as well as to levels)."""
+    # exp(50) caps the factor far beyond any decision (a hazard of e^50 a year is certainty within
+    # a step), so extreme weights cannot overflow to inf.
     h = p.join_rate * np.exp(np.minimum(value + p.weight_change * change, 50.0))
     return np.asarray(np.where(eligible, h, 0.0))
 
