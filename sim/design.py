@@ -119,6 +119,11 @@ class Design(Frozen):
     (`share(tilt[BOL] > 0, over=replicates)`) is a column of the points table."""
     morris_levels: Annotated[int, Field(ge=2, le=100)] = 4
     """Morris grid levels."""
+    ordered: tuple[tuple[str, ...], ...] = ()
+    """Groups of sampled parameters whose values must increase in the order given (the salience
+    levels, `low` to `core`): each point's values of a group are sorted into that order. Each
+    parameter keeps the values its own range gave, so ranges that overlap only at their ends
+    barely change; a sorted draw is never rejected, so the point count stays as asked."""
 
     # Field validators (not one model validator), so a design file's error points at the line
     # of `parameters` or `samples` rather than at the top of the file.
@@ -129,6 +134,20 @@ class Design(Frozen):
         for name, spec in value.items():
             if method != "grid" and spec.values is not None:
                 raise ValueError(f"{name}: a {method} design needs `low`/`high`, not `values`")
+        return value
+
+    @field_validator("ordered")
+    @classmethod
+    def _ordered(
+        cls, value: tuple[tuple[str, ...], ...], info: ValidationInfo
+    ) -> tuple[tuple[str, ...], ...]:
+        names = info.data.get("parameters") or {}
+        for group in value:
+            missing = [n for n in group if n not in names]
+            if missing:
+                raise ValueError(f"`ordered` names parameters the design does not vary: {missing}")
+            if info.data.get("method") == "grid":
+                raise ValueError("`ordered` applies to sampled designs, not grids")
         return value
 
     @field_validator("outcome_dates")
@@ -192,7 +211,11 @@ class Design(Frozen):
             return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*axes)]
         u = self.unit_samples()
         columns = [self.parameters[n].scale(u[:, k]) for k, n in enumerate(names)]
-        return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+        points = [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+        for group in self.ordered:
+            for point in points:
+                point.update(zip(group, sorted(point[n] for n in group), strict=True))
+        return points
 
     def fingerprint(self) -> str:
         """Stable hash of the design (what makes two sweeps the same sweep)."""

@@ -45,7 +45,9 @@ _ALLOWED_TAGS = {
     for t in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp", "merge", "value")
 }
 """Core tags; `merge` (`<<`) and `value` (`=`) are read as plain strings (merge keys refused)."""
-_SOURCED_KEYS = frozenset({"value", "source", "note"})
+_SOURCED_KEYS = frozenset({"value", "source", "note", "low", "high", "distribution"})
+RANGE_KEYS = ("low", "high", "distribution")
+"""An estimate's plausible range (`low`, `high`, `distribution`), drawn by `--propagate`."""
 
 
 @dataclass(frozen=True)
@@ -304,7 +306,7 @@ def _merge(
             base.pop(key, None)
             _drop_positions(positions, here)
             continue
-        if isinstance(value, dict) and isinstance(base.get(key), dict) and not _is_sourced(value):
+        if isinstance(value, dict) and isinstance(base.get(key), dict) and not is_sourced(value):
             positions[here] = over_pos[here]
             _merge(base[key], value, positions, over_pos, here)
         else:
@@ -439,7 +441,7 @@ def apply_override(
         old = parent.get(last)
         if last not in parent and default_of is not None:
             default, old = default_of(path)
-        if old is not None and _is_sourced(old) and not isinstance(value, dict):
+        if old is not None and is_sourced(old) and not isinstance(value, dict):
             old = old["value"]  # keep the number's shape; the override has no source
         parent[last] = value
     elif isinstance(parent, list) and isinstance(last, int) and -len(parent) <= last < len(parent):
@@ -458,7 +460,8 @@ def apply_override(
 # --------------------------------------------------------------------------- sourced values
 
 
-def _is_sourced(value: Any) -> bool:
+def is_sourced(value: Any) -> bool:
+    """A `{value: ..., source: ..., ...}` mapping (a number with its provenance)."""
     return isinstance(value, dict) and "value" in value and set(value) <= _SOURCED_KEYS
 
 
@@ -467,7 +470,7 @@ def unwrap_sources(tree: Tree) -> tuple[dict[str, Any], dict[Key, str]]:
     sources: dict[Key, str] = {}
 
     def walk(node: Any, path: Key) -> Any:
-        if _is_sourced(node):
+        if is_sourced(node):
             src = node.get("source")
             if src is not None:
                 sources[path] = str(src)

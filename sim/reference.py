@@ -52,7 +52,10 @@ Generated from the schema in `sim/schema/` by `geosim schema`; do not edit by ha
 A scenario is a YAML 1.2 file (so `NO` stays the string "NO"). Unknown keys are errors. Money is
 in current US dollars, full units; shares are fractions in [0, 1]; rates are per year; dates are
 `YYYY-MM`. Any number may carry its source: `{value: 1.7e9, source: <id>, note: "..."}` where
-`<id>` is a key of `meta.sources`. A file may start with `extends: other.yaml`: it is merged onto
+`<id>` is a key of `meta.sources`. A number whose source is of kind `estimate` may also carry its
+plausible range, `{value: 1.5, source: <id>, low: 1, high: 2.25, distribution: loguniform}`
+(`uniform` by default), which `--propagate` draws from. A file may start with `extends:
+other.yaml`: it is merged onto
 the other file (mappings merge key by key, `key: null` deletes the inherited key, anything else
 replaces). `--set path.to.field=value` on the command line does the same for one value.
 """

@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from sim.errors import Problem, ScenarioError
+from sim.estimates import check_ranges, sourced_ranges
 from sim.loader import Key, Tree, apply_override, dotted, load_tree, unwrap_sources
 from sim.problems import pydantic_problems, real_path
 from sim.schema.refs import Refs, unknown
@@ -37,6 +38,11 @@ class LoadedScenario:
     def overrides(self) -> list[dict[str, Any]]:
         """Applied `--set` overrides: path, old, new."""
         return self.tree.overrides
+
+    @property
+    def ranges(self) -> dict[Key, dict[str, Any]]:
+        """The estimates that state a plausible range (checked at load), by path."""
+        return sourced_ranges(self.tree)
 
 
 def builtin_scenarios_dir() -> Path:
@@ -151,6 +157,8 @@ def cross_check(s: Scenario, tree: Tree, sources: dict[Key, str]) -> list[Proble
     for xid, ex in s.expect.items():
         ex.check(refs, ("expect", xid))
     _check_sources(s, refs, sources)
+    check_ranges(s, refs, tree)
+    _check_primary(s, refs)
     return refs.problems
 
 
@@ -241,3 +249,24 @@ def _check_sources(s: Scenario, refs: Refs, sources: dict[Key, str]) -> None:
                 refs.bad(path, unknown("source", src, s.meta.sources))
             else:
                 refs.bad(path, f"cites source {src!r}, but meta.sources is empty")
+
+
+def _check_primary(s: Scenario, refs: Refs) -> None:
+    """At most one expectation is the primary outcome (the one a backtest scores)."""
+    primary = [xid for xid, ex in s.expect.items() if ex.primary]
+    for xid in primary:
+        try:
+            discrete = s.expect[xid].status_quo(s) is not None
+        except KeyError:  # an unknown state, bloc or policy: already reported as such
+            continue
+        if not discrete:
+            refs.bad(
+                ("expect", xid, "primary"),
+                f"a {s.expect[xid].type} expectation cannot be primary: a backtest scores a "
+                "discrete outcome (membership, policy, tariff or threat_outcome)",
+            )
+    for xid in primary[1:]:
+        refs.bad(
+            ("expect", xid, "primary"),
+            f"only one expectation can be primary; {primary[0]!r} already is",
+        )

@@ -242,5 +242,5 @@ def test_the_command_line_loads_no_model_before_a_command_runs() -> None:
     assert not loaded & {"sim.model", "sim.runner", "sim.sweep", "mesa", "pandas", "matplotlib"}
     assert set(main.commands) == {
         "run", "check", "reproduce", "validate", "sources", "schema", "list", "plot", "sweep",
-        "sensitivity", "calibrate", "backcast-blocs",
+        "sensitivity", "calibrate", "backcast-blocs", "backtest",
     }  # fmt: skip

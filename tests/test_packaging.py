@@ -25,8 +25,15 @@ def test_wheel_contains_every_module_and_scenario(tmp_path: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     expected = {
         str(p.relative_to(ROOT))
-        for pattern in ("sim/**/*.py", "sim/scenarios/*.yaml", "sim/calibration/*.yaml")
+        for pattern in (
+            "sim/**/*.py",
+            "sim/scenarios/*.yaml",
+            "sim/scenarios/history/*.yaml",
+            "sim/calibration/*.yaml",
+        )
         for p in ROOT.glob(pattern)
         if "__pycache__" not in p.parts
     }
     assert expected <= names, sorted(expected - names)
+    history = [n for n in names if n.startswith("sim/scenarios/history/") and n.endswith(".yaml")]
+    assert len(history) >= 12, history  # the backtest suite ships with the package

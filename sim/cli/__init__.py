@@ -5,7 +5,8 @@ results folder, usage); 3 an internal error (a bug: please report it, rerun with
 
 One module per group of commands: `runs` (run, check, reproduce), `scenarios` (validate,
 sources, schema, list), `plot`, `sweeps` (sweep, sensitivity), `calibrate`, `backcast`
-(backcast-blocs); `common` holds what they share.
+(backcast-blocs), `history` (backtest), `propagation` (the `--propagate` options); `common`
+holds what they share.
 The library is imported inside each command, so `geosim --help` does not load the model.
 """
 
@@ -15,6 +16,7 @@ import click
 
 from sim.cli.backcast import backcast_blocs
 from sim.cli.calibrate import calibrate
+from sim.cli.history import backtest
 from sim.cli.plot import plot
 from sim.cli.runs import check, reproduce, run
 from sim.cli.scenarios import list_cmd, schema_cmd, sources, validate
@@ -46,6 +48,7 @@ COMMANDS = (
     sensitivity,
     calibrate,
     backcast_blocs,
+    backtest,
 )
 for _command in COMMANDS:
     main.add_command(_command)

@@ -27,6 +27,13 @@ from sim.cli.common import (
     seed_opt,
     set_opt,
 )
+from sim.cli.propagation import (
+    per_point_opt,
+    print_propagation,
+    propagate_opt,
+    run_propagation,
+    workers_opt,
+)
 from sim.errors import GeosimError
 
 if TYPE_CHECKING:
@@ -35,6 +42,7 @@ if TYPE_CHECKING:
     from sim.outcomes import OutcomeSpec
     from sim.runner import RunResult
     from sim.scenario import LoadedScenario
+    from sim.uncertainty import Propagation
 
 
 def _simulate(
@@ -80,6 +88,9 @@ def _simulate(
 )
 @click.option("--no-plot", is_flag=True, help="Skip the alignment plot.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the results folder.")
+@propagate_opt
+@per_point_opt
+@workers_opt
 @click.pass_context
 def run(
     ctx: click.Context,
@@ -94,17 +105,26 @@ def run(
     csv: bool,
     no_plot: bool,
     quiet: bool,
+    propagate: int | None,
+    per_point: int,
+    workers: int | None,
 ) -> None:
     """Run SCENARIO (file or built-in name; default latam_2025) and write a results folder.
 
     The folder holds every table of the results format (docs/results-format.md) as Parquet,
     and as CSV too with --csv. --at adds outcomes at a date, --outcome a custom outcome.
+    With --propagate N the runs are N Latin-hypercube points of every parameter range,
+    --per-point K replicates each, written as a sweep folder (docs/results-format.md).
     """
     with handle_errors(ctx):
         from sim.publish import claimed
         from sim.results import write_run
 
         loaded = load(scenario, overrides, quiet)
+        if propagate is not None:
+            _no_replicates_with_propagate(ctx)
+            _run_propagated(loaded, propagate, per_point, seed, out_dir, workers, no_plot, quiet)
+            return
         spec = checked_outcomes(loaded, dates, outcomes)  # before anything runs
         parent = out_dir / loaded.scenario.meta.name
         # An explicit --name is claimed before simulating: a taken name fails at once.
@@ -124,6 +144,63 @@ def run(
             f"(root seed {result.root_seed})"
         )
         out.print(f"results: {escape(str(folder))}", soft_wrap=True)
+
+
+_NOT_WITH_PROPAGATE = {"dates": "--at", "outcomes": "--outcome", "csv": "--csv"}
+_NOT_WITH_PROPAGATE |= {"folder_name": "--name"}
+
+
+def _no_replicates_with_propagate(ctx: click.Context) -> None:
+    """Refuse options that mean nothing with --propagate."""
+    given = click.core.ParameterSource.COMMANDLINE
+    if ctx.get_parameter_source("replicates") is given:
+        raise GeosimError(
+            "-n/--replicates is for runs at the defaults; with --propagate give --per-point K "
+            "(replicates at each point)"
+        )
+    for param, flag in _NOT_WITH_PROPAGATE.items():
+        if param in ctx.params and ctx.get_parameter_source(param) is given:
+            raise GeosimError(f"{flag} is not available with --propagate")
+
+
+def _run_propagated(
+    loaded: LoadedScenario,
+    samples: int,
+    per_point: int,
+    seed: int | None,
+    out_dir: Path,
+    workers: int | None,
+    no_plot: bool,
+    quiet: bool,
+) -> None:
+    """`run --propagate`: a sweep folder of the propagation, its table, and the envelopes
+    binned by the input that moves the outcomes most (the band seed noise alone would not show)."""
+    import os
+
+    prop = run_propagation(
+        loaded, samples, per_point, seed, out_dir, workers or os.cpu_count() or 1, "tilt"
+    )
+    assert prop.folder is not None
+    if quiet:
+        click.echo(str(prop.folder))
+        return
+    if loaded.scenario.expect:
+        print_propagation(prop, {x: e.share for x, e in loaded.scenario.expect.items()})
+    if not no_plot:
+        from sim.sweep_plots import plot_envelopes
+
+        by = _top_input(prop)
+        written = plot_envelopes(prop.folder, by)
+        out.print(
+            f"figure: {escape(str(written[0]))} (bands binned by {escape(by)})", soft_wrap=True
+        )
+    out.print(f"results: {escape(str(prop.folder))}", soft_wrap=True)
+
+
+def _top_input(prop: Propagation) -> str:
+    """The input named most often as an expectation's driver (else the first ranged input)."""
+    named = [p.driver.path for p in prop.expectations if p.driver.path]
+    return max(set(named), key=named.count) if named else prop.dims[0].path
 
 
 def _run_figures(folder: Path) -> None:
@@ -157,17 +234,35 @@ def _print_expectations(table: pd.DataFrame) -> None:
 @seed_opt
 @click.option("--replicates", "-n", type=click.IntRange(min=1), default=20, show_default=True)
 @set_opt
+@propagate_opt
+@per_point_opt
+@workers_opt
 @click.pass_context
 def check(
-    ctx: click.Context, scenario: str, seed: int | None, replicates: int, overrides: tuple[str, ...]
+    ctx: click.Context,
+    scenario: str,
+    seed: int | None,
+    replicates: int,
+    overrides: tuple[str, ...],
+    propagate: int | None,
+    per_point: int,
+    workers: int | None,
 ) -> None:
     """Run SCENARIO's replicates and test its `expect` section: exit 0 only if every
     expectation is reproduced; one an event of the scenario sets directly is `scripted`, listed
-    and not counted (exit 1 if any fails or is scripted)."""
+    and not counted (exit 1 if any fails or is scripted).
+
+    With --propagate N the probabilities are over N Latin-hypercube points of every parameter
+    range (--per-point K replicates each), with Wilson intervals, the joint probability and the
+    input that moves each outcome most."""
     with handle_errors(ctx):
         loaded = load(scenario, overrides)
         if not loaded.scenario.expect:
             raise GeosimError(f"{loaded.files[0]}: the scenario has no `expect` section to check")
+        if propagate is not None:
+            _no_replicates_with_propagate(ctx)
+            _check_propagated(loaded, propagate, per_point, seed, workers)
+            return
         result = _simulate(loaded, seed, replicates)
         table = result.expectations()
         _print_expectations(table)
@@ -181,6 +276,26 @@ def check(
         )
         if met < len(table):
             sys.exit(EXIT_FAILED)
+
+
+def _check_propagated(
+    loaded: LoadedScenario, samples: int, per_point: int, seed: int | None, workers: int | None
+) -> None:
+    import os
+
+    s = loaded.scenario
+    with tempfile.TemporaryDirectory(prefix="geosim-check-") as tmp:
+        prop = run_propagation(
+            loaded, samples, per_point, seed, Path(tmp), workers or os.cpu_count() or 1
+        )
+    met = print_propagation(prop, {x: e.share for x, e in s.expect.items()})
+    scripted = [x for x, e in s.expect.items() if e.scripted_by(s.events)]
+    note = f"; scripted by an event, not counted: {', '.join(scripted)}" if scripted else ""
+    out.print(
+        f"{met}/{len(s.expect)} expectations reach their share over parameter uncertainty{note}"
+    )
+    if met < len(s.expect) or scripted or prop.failed:
+        sys.exit(EXIT_FAILED)
 
 
 @click.command()

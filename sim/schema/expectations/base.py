@@ -9,12 +9,15 @@ example run); its class then goes into the `Expect` union in `__init__.py`.
 from __future__ import annotations
 
 from abc import abstractmethod
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sim.loader import Key
 from sim.schema.base import Frozen, Month, Share
 from sim.schema.effects import Outcome, RunRecord
 from sim.schema.refs import Refs
+
+if TYPE_CHECKING:
+    from sim.schema.scenario import Scenario
 
 
 class ExpectBase(Frozen):
@@ -26,6 +29,9 @@ class ExpectBase(Frozen):
     """Fraction of replicates that must show the outcome."""
     description: str = ""
     """The outcome in words (for reports)."""
+    primary: bool = False
+    """The episode's primary outcome: the one `geosim backtest` scores (at most one per
+    scenario; a history episode has exactly one)."""
 
     examples: ClassVar[tuple[tuple[dict[str, Any], bool], ...]]
     """(fields, verdict) pairs on the run of `sim.schema.examples.expectation_world()`: at least
@@ -51,6 +57,16 @@ class ExpectBase(Frozen):
         if key is None:
             return []
         return [eid for eid, ev in events.items() if ev.date <= self.by and key in ev.sets()]
+
+    def status_quo(self, scenario: Scenario) -> bool | None:
+        """Whether the outcome holds if nothing changes from the start (the backtest's first
+        null model); None for an outcome that is not a discrete state of the world (a tilt),
+        which cannot be an episode's primary outcome."""
+        return None
+
+    def outcome_class(self) -> str:
+        """The class of outcome whose base rate the backtest's second null model uses."""
+        return self.type_name()
 
     @abstractmethod
     def evaluate(self, run: RunRecord) -> bool:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from sim.loader import Key
 from sim.schema.effects import Outcome, RunRecord
 from sim.schema.expectations.base import ExpectBase
 from sim.schema.refs import Refs
 from sim.schema.world import BLOC_STATUS
+
+if TYPE_CHECKING:
+    from sim.schema.scenario import Scenario
 
 
 class MembershipExpect(ExpectBase):
@@ -56,6 +59,19 @@ class MembershipExpect(ExpectBase):
 
     def set_outcome(self) -> Outcome | None:
         return ("membership", self.state, self.bloc)
+
+    def status_quo(self, scenario: Scenario) -> bool:
+        bloc = scenario.blocs[self.bloc]
+        start = (
+            "member"
+            if self.state in bloc.members
+            else "partner"
+            if self.state in bloc.partners
+            else "none"
+        )
+        if self.status == "any":
+            return start != "none"
+        return start == self.status
 
     def evaluate(self, run: RunRecord) -> bool:
         c = run.column(f"bloc.{self.bloc}")

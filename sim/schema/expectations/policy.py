@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -10,6 +10,9 @@ from sim.loader import Key
 from sim.schema.effects import Outcome, RunRecord
 from sim.schema.expectations.base import ExpectBase
 from sim.schema.refs import Refs
+
+if TYPE_CHECKING:
+    from sim.schema.scenario import Scenario
 
 
 class PolicyExpect(ExpectBase):
@@ -37,6 +40,10 @@ class PolicyExpect(ExpectBase):
 
     def set_outcome(self) -> Outcome | None:
         return ("policy", self.state, self.policy)
+
+    def status_quo(self, scenario: Scenario) -> bool:
+        policy = scenario.states[self.state].policies.get(self.policy)
+        return (policy is not None and policy.active) == self.active
 
     def evaluate(self, run: RunRecord) -> bool:
         c = run.column(f"policy.{self.policy}")

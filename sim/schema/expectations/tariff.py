@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from sim.loader import Key
 from sim.schema.effects import Outcome, RunRecord
 from sim.schema.expectations.base import ExpectBase
 from sim.schema.refs import Refs
+
+if TYPE_CHECKING:
+    from sim.schema.scenario import Scenario
 
 
 class TariffExpect(ExpectBase):
@@ -34,6 +37,9 @@ class TariffExpect(ExpectBase):
 
     def set_outcome(self) -> Outcome | None:
         return ("tariff", self.sender, self.target)
+
+    def status_quo(self, scenario: Scenario) -> bool:
+        return not self.imposed  # no scenario starts with a tariff in force
 
     def evaluate(self, run: RunRecord) -> bool:
         c = run.column(f"tariff.{self.sender}")

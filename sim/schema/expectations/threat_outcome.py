@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from sim.loader import Key
 from sim.schema.effects import RunRecord
 from sim.schema.expectations.base import ExpectBase
 from sim.schema.refs import Refs
+
+if TYPE_CHECKING:
+    from sim.schema.scenario import Scenario
 
 
 class ThreatOutcomeExpect(ExpectBase):
@@ -31,6 +34,10 @@ class ThreatOutcomeExpect(ExpectBase):
         super().check(refs, path)
         refs.power(self.sender, (*path, "sender"))
         refs.state(self.target, (*path, "target"))
+
+    def status_quo(self, scenario: Scenario) -> bool:
+        # nothing changes: the target keeps its policy and the sender does not act
+        return self.outcome in ("defied", "backed_down")
 
     def evaluate(self, run: RunRecord) -> bool:
         k = run.step_at(self.by)

@@ -1,0 +1,66 @@
+"""Estimates with a plausible range: `{value, source, low, high, distribution}` in a scenario.
+
+Only a number whose source is of kind `estimate` may carry a range; `--propagate`
+(`sim.uncertainty`) draws it along with the rule ranges. Measured figures (the article, data,
+literature) are not drawn: their uncertainty is not what the range would describe.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sim.loader import RANGE_KEYS, Key, Tree, is_sourced
+
+if TYPE_CHECKING:
+    from sim.schema.refs import Refs
+    from sim.schema.scenario import Scenario
+
+
+def sourced_ranges(tree: Tree) -> dict[Key, dict[str, Any]]:
+    """Each sourced value that states a range: path -> {value, source, low, high, distribution}
+    as written (checked by `sim.validation`, drawn by `sim.uncertainty`)."""
+    found: dict[Key, dict[str, Any]] = {}
+
+    def walk(node: Any, path: Key) -> None:
+        if is_sourced(node):
+            if any(k in node for k in RANGE_KEYS):
+                found[path] = {k: node.get(k) for k in ("value", "source", *RANGE_KEYS)}
+            return
+        if isinstance(node, dict):
+            for k, v in node.items():
+                walk(v, (*path, k))
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                walk(v, (*path, i))
+
+    walk(tree.data, ())
+    return found
+
+
+def check_ranges(s: Scenario, refs: Refs, tree: Tree) -> None:
+    """A range (`low`, `high`) belongs to an estimate: a number whose source is of kind
+    `estimate`, inside its range; `--propagate` draws it."""
+    for path, r in sourced_ranges(tree).items():
+        problem = _range_problem(s, r)
+        if problem:
+            refs.bad(path, problem)
+
+
+def _range_problem(s: Scenario, r: dict[str, Any]) -> str | None:
+    value, low, high, dist = r["value"], r["low"], r["high"], r["distribution"] or "uniform"
+    src = s.meta.sources.get(str(r["source"])) if r["source"] is not None else None
+    numbers = (value, low, high)
+    if not all(isinstance(x, int | float) and not isinstance(x, bool) for x in numbers):
+        return "a range needs a number `value` with numbers `low` and `high`"
+    if src is None or src.kind != "estimate":
+        return (
+            "only an estimate carries a range: cite a source of kind `estimate` (measured "
+            "figures from the article, data or literature are not drawn)"
+        )
+    if dist not in ("uniform", "loguniform"):
+        return f"`distribution` must be uniform or loguniform, not {dist!r}"
+    if not low <= value <= high or not low < high:
+        return f"the range needs low < high and low <= value <= high (got {low}, {value}, {high})"
+    if dist == "loguniform" and low <= 0:
+        return "a loguniform range needs low > 0"
+    return None
