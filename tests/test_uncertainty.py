@@ -177,3 +177,77 @@ def test_propagate_counts_every_run_and_reads_the_points(tmp_path: Path) -> None
     assert prop.joint.successes <= min(p.successes for p in prop.expectations)
     again = propagate(loaded, 6, 2, 5, tmp_path / "again")
     assert [p.successes for p in again.expectations] == [p.successes for p in prop.expectations]
+
+
+# --------------------------------------------------------------------------- the commands
+
+
+def _mini_file(tmp_path: Path) -> Path:
+    import json
+
+    path = tmp_path / "mini.yaml"
+    path.write_text(json.dumps(_ranged(MINI)), encoding="utf-8")  # JSON is YAML 1.2
+    return path
+
+
+def test_check_propagate_reports_intervals_joint_and_drivers(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from sim.cli import main
+
+    res = CliRunner().invoke(
+        main, ["check", str(_mini_file(tmp_path)), "--propagate", "5", "-w", "1"]
+    )
+    assert res.exit_code in (0, 1), res.output
+    assert "5 points x 1 replicate(s)" in res.output
+    assert "1 from the scenario" in res.output
+    assert "joint probability of all expectations" in res.output
+    assert "not drawn (the scenario sets them itself): rules.threats.credibility" in res.output
+    assert "reach their share over parameter uncertainty" in res.output
+
+
+def test_propagate_refuses_replicates_and_per_run_options(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from sim.cli import main
+
+    path = str(_mini_file(tmp_path))
+    for args in (
+        ["check", path, "-n", "5"],
+        ["run", path, "--csv"],
+        ["run", path, "--at", "2025-06"],
+    ):
+        res = CliRunner().invoke(main, [*args, "--propagate", "4"])
+        assert res.exit_code == 2, res.output
+        assert "--propagate" in res.output
+
+
+def test_run_propagate_writes_a_sweep_folder_and_the_wider_band(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from sim.cli import main
+    from sim.sweep_folder import SweepFolder
+
+    out_dir = tmp_path / "results"
+    res = CliRunner().invoke(
+        main,
+        [
+            "run",
+            str(_mini_file(tmp_path)),
+            "--propagate",
+            "6",
+            "--per-point",
+            "2",
+            "-w",
+            "1",
+            "--out",
+            str(out_dir),
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    [folder] = (out_dir / "sweeps").iterdir()
+    sweep = SweepFolder(folder)
+    assert len(sweep.runs()) == 12
+    assert sweep.design().method == "lhs"
+    assert "figure:" in res.output and "bands binned by" in res.output
+    assert list(folder.glob("*.png")), sorted(p.name for p in folder.iterdir())

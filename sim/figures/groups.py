@@ -118,6 +118,10 @@ def _binned(x: pd.Series[float], uniq: NDArray[np.float64], parameter: str) -> G
     return Groups(parameter, codes, labels, positions, True, spans)
 
 
+MAX_NAMED_POOLED = 6
+"""Most pooled parameters a figure's note names one by one."""
+
+
 def grouping_note(groups: Sequence[Groups], sweep: SweepData) -> str:
     """Which parameters were binned and which pooled (for a subtitle)."""
     notes = []
@@ -128,7 +132,9 @@ def grouping_note(groups: Sequence[Groups], sweep: SweepData) -> str:
                 f"{g.parameter} binned: {len(g.labels)} quantile bins of its {n} distinct values."
             )
     pooled = [p for p in sweep.parameters if p not in {g.parameter for g in groups}]
-    if pooled:
+    if len(pooled) > MAX_NAMED_POOLED:  # a propagation draws dozens: a count reads better
+        notes.append(f"Pooled over the {len(pooled)} other swept parameters (sweep.json).")
+    elif pooled:
         notes.append(f"Pooled over the other swept parameters: {', '.join(pooled)}.")
     return " ".join(notes)
 
