@@ -120,13 +120,14 @@ class State(mesa.Agent):  # type: ignore[misc]
         initial membership). So it accepts unless membership has lost value since, and a new
         government that turns away reverses it. To an unsought offer: accept with the
         probability the join hazard gives over a year (0 without relations with the leader, or
-        with a policy of staying out)."""
+        with a policy of staying out); once accepted, it is confirmed at accession like an
+        application, against the value when it accepted (the decision is not drawn twice)."""
         m = self.model
         i = self.idx
         value = float(m.bloc_utilities(bloc)[i])
         change = value - float(m.membership.u0[bloc][i])
         p = m.rules.blocs
-        if solicited:
+        if solicited or reference is not None:
             before = float(m.membership.u0[bloc][i]) if reference is None else reference
             prob = float(rules_blocs.confirm_probability(value, before, p))
         else:

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from conftest import MINI
 
 from sim.backtest import (
     CLIP,
@@ -32,7 +33,6 @@ from sim.cli import main
 from sim.errors import GeosimError
 from sim.runner import run
 from sim.validation import load_scenario
-from tests.conftest import MINI
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -102,7 +102,7 @@ def test_score_table_scores_the_model_and_both_nulls() -> None:
     assert table.loc[0, "brier_model"] == pytest.approx(0.01)
     assert table.loc[1, "p_base_rate"] == pytest.approx(0.0)
     assert table.loc[1, "logloss_base_rate"] == pytest.approx(-math.log(0.01))
-    assert table.loc[0, "p_low"] < 0.9 < table.loc[0, "p_high"]
+    assert float(table["p_low"].iloc[0]) < 0.9 < float(table["p_high"].iloc[0])
 
 
 def _table(model: list[float], null: list[float]) -> pd.DataFrame:

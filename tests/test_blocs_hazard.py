@@ -231,3 +231,29 @@ def test_a_dated_decision_is_the_models_and_is_logged_either_way() -> None:
         assert {"value", "change", "hazard", "p", "draw", "switch"} <= set(row["details"])
         outcomes.append(row["details"]["switch"])
     assert 0 < sum(outcomes) < 10 or all(outcomes) or not any(outcomes)
+
+
+def test_an_accepted_unsought_offer_is_confirmed_not_drawn_again_at_accession() -> None:
+    # Mexico accepts an unsought offer only with the year's join hazard; once it has, nothing
+    # changes its value before accession, so it confirms with certainty (issue 12: the offer
+    # used to be drawn a second time at accession, so the hazard counted twice)
+    offer = {
+        "type": "invite",
+        "date": "2025-03",
+        "bloc": "BRICS",
+        "state": "MEX",
+        "status": "partner",
+        "solicited": False,
+        "accession_months": 4,
+    }
+    accepted = confirmed = 0
+    for seed in range(60):
+        log = log_of(world_with({"inv": offer}), seed)
+        rows = [r for r in log if "MEX" in (r["actor"], r["target"]) and r["target"] != "BRI"]
+        accepted += any(r["kind"] == "accepted" for r in rows)
+        at_accession = [r for r in rows if r["details"].get("stage") == "accession"]
+        confirmed += any(r["kind"] == "joined" for r in at_accession)
+        for r in at_accession:
+            assert r["details"]["p"] >= 0.9, r  # a confirmation, not a fresh year's hazard
+    assert accepted > 0
+    assert confirmed == accepted

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from conftest import MINI
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -27,7 +28,6 @@ from sim.uncertainty import (
     wilson,
 )
 from sim.validation import scenario_from_dict
-from tests.conftest import MINI
 
 
 def _ranged(data: dict[str, Any]) -> dict[str, Any]:
