@@ -61,6 +61,8 @@ class State(mesa.Agent):  # type: ignore[misc]
 
     def respond(self, threat: Threat, certain: bool = False) -> Choice:
         """Comply or defy: compare the expected cost of defying with the cost of complying.
+        The state decides on the demand: the sender's measures already in force for the same
+        demand count too (certain), since complying ends them all.
 
         `certain`: a re-decision under imposed coercion, whose cost is no longer in doubt
         (credibility 1, at the rate in force).
@@ -75,6 +77,9 @@ class State(mesa.Agent):  # type: ignore[misc]
         credibility = 1.0 if certain else threat.credibility
         exposure = sum(costs.values())
         defy = rules.cost_of_defying(exposure, debt_share, credibility, offset, p)
+        # Measures already in force for the same demand end if it complies: defying keeps them.
+        in_force = m.in_force_cost(threat)
+        defy += rules.cost_of_defying(in_force, 0.0, 1.0, offset, p)
         salience, forgone = m.demand_value(i, threat.demand)
         closeness = m.closeness(i, j)
         resolve = float(m.coercion.resolve[i, j])
@@ -99,6 +104,8 @@ class State(mesa.Agent):  # type: ignore[misc]
             "forgone": forgone,
             "cost_comply": float(comply),
         }
+        if in_force > 0:
+            numbers["cost_in_force"] = in_force
         notes = {"rival": rival, "reconsidered": certain}
         return Choice(rules.decide(prob, draw), prob, draw, numbers, notes)
 

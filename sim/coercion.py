@@ -112,6 +112,24 @@ class Coercion(CoercionCosts):
         if was_imposed:
             self.release(t, f"complied with {t.origin}")
         self.start_cooldown(t)
+        for u in self.same_demand(t):  # the same demand, met once: every measure for it ends
+            self.settle(u, t.origin)
+
+    def settle(self, u: Threat, answered_by: str) -> None:
+        """A threat whose demand the target met by complying with another one."""
+        was_imposed = u.status == "imposed"
+        u.status, u.resolved = "complied", self.steps
+        self.note(
+            LogKind.COMPLIED,
+            self.index.states[u.target],
+            self.index.powers[u.sender],
+            origin=u.origin,
+            after_imposition=was_imposed,
+            answered_by=answered_by,
+        )
+        if was_imposed:
+            self.release(u, f"complied with {answered_by}")
+        self.start_cooldown(u)
 
     def enforce(self, t: Threat) -> None:
         """Deadline of a defied threat: the sender carries it out or backs down."""
@@ -203,15 +221,18 @@ class Coercion(CoercionCosts):
             self.economy.gdp[i] /= 1.0 - t.output_cut
             t.output_cut = 0.0
 
-    def redecide(self, t: Threat) -> None:
+    def redecide(self, t: Threat, reconsiders: bool = True) -> None:
         """Imposed coercion in one step: the target's re-decisions (complying at
         `reconsider_rate` x P(comply) per year) and the sender's reviews (lifting at
         `review_rate` x P(lift) per year) compete; one draw says which, if either, comes first,
-        so the outcome does not depend on the step length or on which is looked at first."""
+        so the outcome does not depend on the step length or on which is looked at first.
+        `reconsiders` is false for the second and later measures imposed for one demand: the
+        target reconsiders the demand once, weighing them all (`State.respond`)."""
         p = self.rules.threats
         target = self.state_agents[t.target].respond(t, certain=True)
         sender = self.power_agents[t.sender].review(t)
-        comply_rate = p.reconsider_rate * target.probability if p.reconsider else 0.0
+        reconsider = p.reconsider and reconsiders
+        comply_rate = p.reconsider_rate * target.probability if reconsider else 0.0
         lift_rate = p.review_rate * (1.0 - sender.probability)
         first_comply, first_lift = rules_coercion.first_of(comply_rate, lift_rate, self.dt)
         draw = float(self.rng.random())

@@ -159,6 +159,26 @@ class CoercionCosts(ModelBase):
             return False
         return not (end is not None and k > self.calendar.step_of(month_index(end)))
 
+    def same_demand(self, t: Threat) -> list[Threat]:
+        """The sender's other outstanding threats to the same target with the same demand: the
+        target decides on the demand, so complying with one answers them all."""
+        return [
+            u
+            for u in self.coercion.threats
+            if u is not t
+            and u.outstanding
+            and (u.sender, u.target, u.demand) == (t.sender, t.target, t.demand)
+        ]
+
+    def in_force_cost(self, t: Threat) -> float:
+        """What the measures already in force for the same demand cost the target (shares of
+        GDP, certain): complying with `t` ends them too, so defying `t` keeps paying them."""
+        return sum(
+            sum(self.stake_costs(u.target, u.sender, u.stakes, u.tariff_rate).values())
+            for u in self.same_demand(t)
+            if u.status == "imposed"
+        )
+
     def threat_pending(self, origin: str, i: int) -> bool:
         """Whether a threat from `origin` to state i is still outstanding."""
         return any(

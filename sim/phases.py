@@ -51,10 +51,14 @@ def standing_policies(m: GeoModel) -> None:
 def redecisions(m: GeoModel) -> None:
     """5. Under imposed coercion the target re-decides (at `threats.reconsider_rate`, the cost
     now certain) and the sender reviews (at `threats.review_rate`): competing events, the first
-    of which in the step ends the coercion (complied or lifted)."""
+    of which in the step ends the coercion (complied or lifted). The target reconsiders each
+    demand once, however many measures are imposed for it (the first weighs them all)."""
+    seen: set[tuple[int, int, object]] = set()
     for t in list(m.coercion.threats):
         if t.status == "imposed":
-            m.redecide(t)
+            key = (t.sender, t.target, t.demand)
+            m.redecide(t, reconsiders=key not in seen)
+            seen.add(key)
 
 
 def deadlines(m: GeoModel) -> None:
