@@ -180,14 +180,32 @@ class Driver:
     method: str
     group: str = ""
     group_share: float = math.nan
+    significant: bool = True
+    """Whether the correlation differs from 0 at the 5% level (two-sided t test); with few
+    points and many inputs the strongest of them is often noise."""
 
     def text(self) -> str:
         """For tables: `rules.threats.credibility (PRCC +0.62)`."""
         if not self.path:
             return self.method
+        noise = "" if self.significant else ", within noise"
         if self.method == "PRCC":
-            return f"{self.path} (PRCC {self.value:+.2f})"
-        return f"{self.path} (rho {self.value:+.2f}, grouped: {self.group})"
+            return f"{self.path} (PRCC {self.value:+.2f}{noise})"
+        return f"{self.path} (rho {self.value:+.2f}, grouped: {self.group}{noise})"
+
+
+def significant(r: float, points: int, controls: int) -> bool:
+    """Whether a (partial) correlation r over `points` with `controls` inputs held fixed differs
+    from 0 at the 5% level: t = r sqrt((n - 2 - q) / (1 - r^2)) on n - 2 - q degrees of freedom."""
+    from scipy.stats import t as student
+
+    dof = points - 2 - controls
+    if dof < 1 or not math.isfinite(r):
+        return False
+    if abs(r) >= 1.0:
+        return True
+    stat = abs(r) * math.sqrt(dof / (1.0 - r * r))
+    return bool(stat > float(student.ppf(0.975, dof)))
 
 
 def driver(x: np.ndarray, y: np.ndarray, dims: Sequence[Dimension]) -> Driver:
@@ -199,7 +217,9 @@ def driver(x: np.ndarray, y: np.ndarray, dims: Sequence[Dimension]) -> Driver:
         if np.all(np.isnan(coef)):
             return Driver("", math.nan, "none (no input varied)")
         k = int(np.nanargmax(np.abs(coef)))
-        return Driver(dims[k].path, float(coef[k]), "PRCC")
+        controls = int(np.count_nonzero(~np.isnan(coef))) - 1
+        sig = significant(float(coef[k]), len(y), controls)
+        return Driver(dims[k].path, float(coef[k]), "PRCC", significant=sig)
     rho = spearman(x, y)
     chance = 1.0 / (len(y) - 1)  # E[rho^2] of an input with no effect, which large groups sum
     groups: dict[str, float] = {}
@@ -210,7 +230,8 @@ def driver(x: np.ndarray, y: np.ndarray, dims: Sequence[Dimension]) -> Driver:
     if not members:
         return Driver("", math.nan, "none (no input varied)")
     k = max(members, key=lambda i: abs(rho[i]))
-    return Driver(dims[k].path, float(rho[k]), "grouped", best, groups[best])
+    sig = significant(float(rho[k]), len(y), 0)
+    return Driver(dims[k].path, float(rho[k]), "grouped", best, groups[best], sig)
 
 
 # --------------------------------------------------------------------------- summaries

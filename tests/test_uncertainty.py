@@ -251,3 +251,19 @@ def test_run_propagate_writes_a_sweep_folder_and_the_wider_band(tmp_path: Path) 
     assert sweep.design().method == "lhs"
     assert "figure:" in res.output and "bands binned by" in res.output
     assert list(folder.glob("*.png")), sorted(p.name for p in folder.iterdir())
+
+
+def test_a_driver_inside_the_noise_is_marked_so() -> None:
+    from sim.uncertainty import significant
+
+    assert significant(0.5, 40, 0)
+    assert not significant(0.2, 40, 0)
+    assert not significant(0.5, 12, 9)  # 1 degree of freedom left
+    rng = np.random.default_rng(4)
+    dims = _dims(["a"] * 8)
+    x = rng.uniform(size=(12, 8))
+    noise = driver(x, rng.normal(size=12), dims)  # PRCC on 12 points for 8 inputs: no signal
+    assert noise.method == "PRCC"
+    assert not noise.significant and "within noise" in noise.text()
+    y = x[:, 3] + 0.01 * rng.normal(size=12)
+    assert driver(x, y, dims).significant
