@@ -181,8 +181,9 @@ class Driver:
     group: str = ""
     group_share: float = math.nan
     significant: bool = True
-    """Whether the correlation differs from 0 at the 5% level (two-sided t test); with few
-    points and many inputs the strongest of them is often noise."""
+    """Whether the correlation differs from 0 at the 5% family-wise level (two-sided t test,
+    Bonferroni over the inputs, since the driver is the strongest of them); with few points and
+    many inputs the strongest correlation is often noise."""
 
     def text(self) -> str:
         """For tables: `rules.threats.credibility (PRCC +0.62)`."""
@@ -194,9 +195,10 @@ class Driver:
         return f"{self.path} (rho {self.value:+.2f}, grouped: {self.group}{noise})"
 
 
-def significant(r: float, points: int, controls: int) -> bool:
+def significant(r: float, points: int, controls: int, tests: int = 1) -> bool:
     """Whether a (partial) correlation r over `points` with `controls` inputs held fixed differs
-    from 0 at the 5% level: t = r sqrt((n - 2 - q) / (1 - r^2)) on n - 2 - q degrees of freedom."""
+    from 0 at the 5% level over `tests` comparisons (Bonferroni): t = r sqrt((n - 2 - q) /
+    (1 - r^2)) on n - 2 - q degrees of freedom against the 1 - 0.025 / tests quantile."""
     from scipy.stats import t as student
 
     dof = points - 2 - controls
@@ -205,7 +207,7 @@ def significant(r: float, points: int, controls: int) -> bool:
     if abs(r) >= 1.0:
         return True
     stat = abs(r) * math.sqrt(dof / (1.0 - r * r))
-    return bool(stat > float(student.ppf(0.975, dof)))
+    return bool(stat > float(student.ppf(1.0 - 0.025 / max(tests, 1), dof)))
 
 
 def driver(x: np.ndarray, y: np.ndarray, dims: Sequence[Dimension]) -> Driver:
@@ -218,7 +220,7 @@ def driver(x: np.ndarray, y: np.ndarray, dims: Sequence[Dimension]) -> Driver:
             return Driver("", math.nan, "none (no input varied)")
         k = int(np.nanargmax(np.abs(coef)))
         controls = int(np.count_nonzero(~np.isnan(coef))) - 1
-        sig = significant(float(coef[k]), len(y), controls)
+        sig = significant(float(coef[k]), len(y), controls, tests=controls + 1)
         return Driver(dims[k].path, float(coef[k]), "PRCC", significant=sig)
     rho = spearman(x, y)
     chance = 1.0 / (len(y) - 1)  # E[rho^2] of an input with no effect, which large groups sum
@@ -230,7 +232,7 @@ def driver(x: np.ndarray, y: np.ndarray, dims: Sequence[Dimension]) -> Driver:
     if not members:
         return Driver("", math.nan, "none (no input varied)")
     k = max(members, key=lambda i: abs(rho[i]))
-    sig = significant(float(rho[k]), len(y), 0)
+    sig = significant(float(rho[k]), len(y), 0, tests=int(np.count_nonzero(~np.isnan(rho))))
     return Driver(dims[k].path, float(rho[k]), "grouped", best, groups[best], sig)
 
 

@@ -267,3 +267,11 @@ def test_a_driver_inside_the_noise_is_marked_so() -> None:
     assert not noise.significant and "within noise" in noise.text()
     y = x[:, 3] + 0.01 * rng.normal(size=12)
     assert driver(x, y, dims).significant
+
+
+def test_the_strongest_of_many_inputs_must_clear_a_stricter_bar() -> None:
+    from sim.uncertainty import significant
+
+    # t = 2.26 on 39 degrees of freedom: significant alone, not as the best of 60 inputs
+    assert significant(0.34, 100, 59, tests=1)
+    assert not significant(0.34, 100, 59, tests=60)
