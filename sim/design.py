@@ -13,7 +13,7 @@ import hashlib
 import itertools
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -21,13 +21,21 @@ import numpy as np
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from sim.errors import GeosimError, Problem, ScenarioError
-from sim.loader import Tree, load_tree, parse_path, parse_value
+from sim.loader import FileKind, Tree, dotted, load_tree, parse_path, parse_value
 from sim.scenario import Frozen
+from sim.schema.base import yaml_repr
+from sim.yaml_input import clip
 
 if TYPE_CHECKING:
     from sim.outcomes import OutcomeSpec
 
 Method = Literal["grid", "lhs", "sobol", "morris"]
+
+MAX_INTEGER = 2**53
+"""Integer ranges lie within +-2**53: beyond it a float (how `low` and `high` are held) cannot
+name every integer."""
+_INT64 = 2**63
+"""Integer values must fit the results tables' 64-bit integer columns."""
 
 
 class ParameterSpec(Frozen):
@@ -44,6 +52,15 @@ class ParameterSpec(Frozen):
     distribution: Literal["uniform", "loguniform", "integer"] = "uniform"
     """How sampled values spread over [low, high]."""
 
+    @field_validator("values")
+    @classmethod
+    def _usable(cls, value: list[Any] | None) -> list[Any] | None:
+        for i, v in enumerate(value or ()):
+            why = _unusable(v)
+            if why:
+                raise ValueError(f"values[{i}] is {why}")
+        return value
+
     @model_validator(mode="after")
     def _shape(self) -> ParameterSpec:
         if self.values is not None:
@@ -54,6 +71,7 @@ class ParameterSpec(Frozen):
             return self
         if self.low is None or self.high is None:
             raise ValueError("give `values`, or both `low` and `high`")
+        _check_range(self.low, self.high, self.distribution)
         if not self.low < self.high:
             raise ValueError(f"`low` ({self.low}) must be below `high` ({self.high})")
         if self.distribution == "loguniform" and self.low <= 0:
@@ -90,6 +108,29 @@ class ParameterSpec(Frozen):
             return [int(min(lo + math.floor(v * (hi - lo + 1)), hi)) for v in u]
         vals = self.low + u * (self.high - self.low)
         return [float(v) for v in vals]
+
+
+def _unusable(value: Any) -> str:
+    """Why a design value cannot be swept (empty if it can): NaN or an infinity, which no
+    parameter takes and which never equals itself, or an integer too large for a table column."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{yaml_repr(value)}: a design value must be a finite number"
+    if isinstance(value, int) and not isinstance(value, bool) and not -_INT64 <= value < _INT64:
+        return f"an integer of {len(str(abs(value)))} digits: a design value must fit 64 bits"
+    inner = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    return next((why for why in map(_unusable, inner) if why), "")
+
+
+def _check_range(low: float, high: float, distribution: str) -> None:
+    """`low` and `high` must be finite, and so must the width of the range; an integer range
+    must lie where floats still name every integer."""
+    for name, end in (("low", low), ("high", high)):
+        if not math.isfinite(end):
+            raise ValueError(f"`{name}` must be a finite number (got {yaml_repr(end)})")
+    if not math.isfinite(high - low):
+        raise ValueError(f"the range [{low:g}, {high:g}] is too wide to sample")
+    if distribution == "integer" and max(abs(low), abs(high)) > MAX_INTEGER:
+        raise ValueError(f"an integer range must lie within +-{MAX_INTEGER} (2**53)")
 
 
 class Design(Frozen):
@@ -134,6 +175,10 @@ class Design(Frozen):
         for name, spec in value.items():
             if method != "grid" and spec.values is not None:
                 raise ValueError(f"{name}: a {method} design needs `low`/`high`, not `values`")
+        twice = repeated(value)  # both would set the value; the table would show only one
+        if twice:
+            later, earlier = twice[0]
+            raise ValueError(f"{later!r} and {earlier!r} name the same parameter; give it once")
         return value
 
     @field_validator("ordered")
@@ -233,6 +278,27 @@ def _outcome_spec(**fields: Any) -> OutcomeSpec:
         raise ValueError(exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
 
 
+def canonical(name: str) -> str:
+    """A parameter name as the path it sets: `' rules.x'` (as `--set` reads it) is `rules.x`."""
+    try:
+        return dotted(parse_path(name.strip()))
+    except ValueError:  # not a path at all: the plan reports it against the scenario
+        return name.strip()
+
+
+def repeated(names: Iterable[str]) -> list[tuple[str, str]]:
+    """(name, the name before it of the same parameter) for each parameter named twice."""
+    first: dict[str, str] = {}
+    out: list[tuple[str, str]] = []
+    for name in names:
+        key = canonical(name)
+        if key in first:
+            out.append((name, first[key]))
+        else:
+            first[key] = name
+    return out
+
+
 def point_key(point: dict[str, Any]) -> int:
     """A 63-bit key of a point's values: seeds derive from it, so they survive design growth."""
     text = json.dumps(point, sort_keys=True, default=str)
@@ -247,7 +313,7 @@ def run_seed(root: int, point: dict[str, Any], replicate: int) -> int:
 
 def parse_param(option: str) -> tuple[str, ParameterSpec]:
     """`path=a:b:n` (n evenly spaced values) or `path=v1,v2,...` -> (path, spec)."""
-    where = f"--param {option}"
+    where = f"--param {clip(option, 200)}"
     if "=" not in option:
         raise ScenarioError([Problem(where, 0, 0, "", "expected PATH=a:b:n or PATH=v1,v2,...")])
     path, _, spec = option.partition("=")
@@ -284,9 +350,9 @@ def design_from_options(params: list[str], replicates: int, seed: int) -> Design
     specs: dict[str, ParameterSpec] = {}
     for option in params:
         path, spec = parse_param(option)
-        if path in specs:  # the later one would silently replace the earlier one
+        if repeated([*specs, path]):  # the later one would silently replace the earlier one
             msg = "this path is already swept by an earlier --param"
-            raise ScenarioError([Problem(f"--param {option}", 0, 0, path, msg)])
+            raise ScenarioError([Problem(f"--param {clip(option, 200)}", 0, 0, path, msg)])
         specs[path] = spec
     return Design(method="grid", parameters=specs, replicates=replicates, seed=seed)
 
@@ -319,7 +385,10 @@ def sweep_design(
 
 def load_design(path: Path) -> tuple[Design, Tree]:
     """Read and validate a design file; errors carry file:line:column like scenarios."""
-    tree = load_tree(path)  # safe YAML, positions; `extends` works for designs too
+    tree = load_tree(path, kind=DESIGN)  # safe YAML, positions; `extends` works for designs too
+    twice = _named_twice(tree)
+    if twice:
+        raise ScenarioError(twice)
     try:
         return Design.model_validate(tree.data), tree
     except ValidationError as exc:
@@ -336,3 +405,20 @@ def load_design(path: Path) -> tuple[Design, Tree]:
                 msg = "required field is missing"
             problems.append(tree.problem(loc, msg))
         raise ScenarioError(problems) from None
+
+
+def _named_twice(tree: Tree) -> list[Problem]:
+    """A design file's parameters named twice (`rules.x` and `' rules.x'`), at the second."""
+    params = tree.data.get("parameters")
+    out = []
+    for later, earlier in repeated(params if isinstance(params, dict) else ()):
+        line = tree.position(("parameters", earlier)).line
+        msg = f"{later!r} names the same parameter as {earlier!r} (line {line}); give it once"
+        out.append(tree.problem(("parameters", later), msg))
+    return out
+
+
+DESIGN = FileKind(
+    "design", frozenset({*Design.model_fields, "extends"}), "fields (method, parameters, ...)"
+)
+"""A design file: a mapping of Design's fields."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 
@@ -42,10 +43,37 @@ class FigureNotApplicable(ResultsError):
     """A figure has nothing to show for this run (a bloc timeline without blocs): skip it."""
 
 
-class OutputError(GeosimError):
-    """The results could not be written (disk full, no permission): the environment, exit 1."""
+class EnvironmentFailure(GeosimError):
+    """The environment refused, not the input: a folder not writable, a full disk, a file-size
+    limit, an unreachable scheduler, a worker killed. Exit 1; the message names the path or
+    address and the operating system's reason, and the same command can succeed once that is
+    fixed."""
 
     exit_code = 1
+
+
+class OutputError(EnvironmentFailure):
+    """The results could not be written (disk full, no permission, a file-size limit)."""
+
+
+def os_reason(exc: OSError) -> str:
+    """The operating system's reason for `exc` in words, e.g. `No space left on device`.
+
+    pyarrow wraps the errno's words in prose of its own (`Error writing bytes to file. Detail:
+    [errno 28] No space left on device`): then the words alone, which read the same whichever
+    library failed. A reason of the raiser's own (`No usable temporary directory found in
+    ...`) is kept.
+    """
+    words = os.strerror(exc.errno) if exc.errno else None
+    if exc.strerror and (words is None or words not in exc.strerror):
+        return str(exc.strerror)
+    return words or str(exc) or type(exc).__name__
+
+
+def os_failure(exc: OSError, doing: str, path: object) -> OutputError:
+    """`cannot <doing> <path>: <reason>`. `path` is what the user asked for: the OS may have
+    named a temporary sibling, which would mean nothing to them."""
+    return OutputError(f"cannot {doing} {path}: {os_reason(exc)}")
 
 
 class NumericalError(GeosimError):

@@ -10,6 +10,13 @@ name or a staging area:
 - files are written into a private staging folder (`mkdtemp`, unique per process) and the folder
   is renamed into place while the claim is still held; the claim file is removed after that, so
   a process that grabs a stale claim afterwards sees the published folder and backs off.
+- a run killed while staging leaves its hidden `.<name>.<random>.partial` folder behind; the
+  next run that claims a name in the same folder removes every staging folder whose name's
+  claim it can lock (its writer is dead: a live writer holds the claim until it publishes).
+
+`try_lock` is the lock itself (also a sweep folder's, `sim.sweep_folder`): `flock` on a file
+that the holder removes before it lets go, re-checked after locking so that a file removed
+under a waiting process is never taken for the lock.
 """
 
 from __future__ import annotations
@@ -26,13 +33,57 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from sim.errors import OutputError, ResultsError
+from sim.errors import OutputError, ResultsError, os_failure
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+=-]{0,127}")
 """Folder names: a letter or digit first (no `.`, `..` or hidden names), no separators."""
 
 MAX_AUTOMATIC_SUFFIX = 1000
 """Automatic names try `<id>-2` ... up to this before giving up (a runaway loop guard)."""
+
+STAGING_PATTERN = re.compile(r"\.(?P<name>.+)\.[a-z0-9_]{8}\.partial")
+"""A staging folder `.<name>.<8 random characters of mkdtemp>.partial`."""
+
+_LOCK_ATTEMPTS = 100
+"""`try_lock` retries while the lock file is replaced under it (each retry means another
+process released the lock meanwhile, so this bounds a livelock, not a wait)."""
+
+
+def try_lock(path: Path) -> IO[str] | None:
+    """Create (if need be), open and `flock` the file `path`; None if another process holds it.
+
+    The kernel drops the lock when the holder dies, however it dies. A holder lets go by
+    removing the file, then closing it (`unlock`); a process that opened the file before it was
+    removed may then lock an inode no longer at `path`, so the lock counts only if `path` is
+    still the file locked, else it starts again. OSError if the file cannot be created.
+    """
+    for _ in range(_LOCK_ATTEMPTS):
+        handle = path.open("a+", encoding="utf-8")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            return None
+        if _is_at(handle, path):
+            return handle
+        handle.close()
+    raise OSError(errno.EAGAIN, f"{path} kept being replaced while it was locked")
+
+
+def _is_at(handle: IO[str], path: Path) -> bool:
+    try:
+        now = os.stat(path)
+    except FileNotFoundError:
+        return False
+    held = os.fstat(handle.fileno())
+    return (held.st_dev, held.st_ino) == (now.st_dev, now.st_ino)
+
+
+def unlock(path: Path, handle: IO[str]) -> None:
+    """Release a lock from `try_lock`: remove its file first, so no one locks a stale file."""
+    with suppress(FileNotFoundError):
+        path.unlink()
+    handle.close()  # closing drops the lock
 
 
 def check_folder_name(name: str) -> str:
@@ -72,12 +123,12 @@ class _Busy(Exception):
 def _try_claim(parent: Path, name: str) -> Slot:
     """Lock the claim of `name`; raise _Busy if another process holds it, FileExistsError if the
     folder is already published."""
-    handle = claim_path(parent, name).open("a", encoding="utf-8")
     try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.close()
-        raise _Busy from None
+        handle = try_lock(claim_path(parent, name))
+    except OSError as exc:
+        raise os_failure(exc, "claim a folder name in", parent) from None
+    if handle is None:
+        raise _Busy
     if (parent / name).exists():
         _release(Slot(parent, name, handle))
         raise FileExistsError(name)
@@ -85,9 +136,36 @@ def _try_claim(parent: Path, name: str) -> Slot:
 
 
 def _release(slot: Slot) -> None:
-    with suppress(FileNotFoundError):
-        claim_path(slot.parent, slot.name).unlink()
-    slot.handle.close()  # closing drops the lock
+    unlock(claim_path(slot.parent, slot.name), slot.handle)
+
+
+def clean_stale_staging(parent: Path) -> list[Path]:
+    """Remove the staging folders in `parent` of runs that died before publishing them.
+
+    A run holds its name's claim for as long as its staging folder lives, so a staging folder
+    whose claim can be locked has no live writer (a run killed with SIGKILL, or on a machine
+    that went down). Returns the folders removed; one that cannot be is left for next time.
+    """
+    removed: list[Path] = []
+    for entry in sorted(parent.glob(".*.partial")):
+        m = STAGING_PATTERN.fullmatch(entry.name)
+        if m is None or NAME_PATTERN.fullmatch(m["name"]) is None or not entry.is_dir():
+            continue  # not a staging folder geosim makes
+        claim = claim_path(parent, m["name"])
+        try:
+            handle = try_lock(claim)
+        except OSError:
+            continue
+        if handle is None:
+            continue  # being written now: not stale
+        try:
+            shutil.rmtree(entry)
+            removed.append(entry)
+        except OSError:
+            pass  # best effort: the run itself must not fail over someone else's leftovers
+        finally:
+            unlock(claim, handle)
+    return removed
 
 
 def _make_parent(parent: Path) -> None:
@@ -101,8 +179,11 @@ def _make_parent(parent: Path) -> None:
 
 @contextmanager
 def claimed(parent: Path, name: str | None, automatic: str) -> Iterator[Slot]:
-    """Claim `parent/name` (explicit: refuse if taken) or `automatic` (add a suffix if taken)."""
+    """Claim `parent/name` (explicit: refuse if taken) or `automatic` (add a suffix if taken);
+    first remove staging folders that killed runs left in `parent`."""
     _make_parent(parent)
+    with suppress(OSError):
+        clean_stale_staging(parent)
     if name is not None:
         check_folder_name(name)
         try:

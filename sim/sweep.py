@@ -6,17 +6,22 @@ format, `sim.results_format`, version in `sweep.json`):
   sweep.json            manifest: format_version, design, outcomes, resolved base scenario,
                         versions, git SHA, command, status (written first; checked when the
                         same sweep is run again)
+  .sweep.lock           held by the sweep writing the folder (pid, host, start time inside)
   chunks/runs-A-B.parquet   one row per run A..B: ids, seed, status, error, parameters,
                         outcomes (and internal `_partial.*` columns for point-level outcomes)
   chunks/ts-A-B.parquet     long time series of those runs, final columns and order
+  chunks/sum-A-B.json       SHA-256 of those two files
   errors/<run>.txt      traceback of each failed run
   runs.parquet          every run row sorted by run        } written when the sweep
   points.parquet        design points, point-level outcomes } completes (`sim.sweep_consolidate`)
   timeseries.parquet    the whole time series, sorted (a large one: a folder timeseries/)
 
-Every chunk file is written to a temporary name and renamed, the time series before the runs
-file, so the presence of `runs-A-B.parquet` means runs A..B are done. Killing a sweep at any
-moment loses at most the runs in flight; running the same command again skips finished runs.
+Every chunk file is written to a temporary name and renamed, the time series and checksums
+before the runs file, so the presence of `runs-A-B.parquet` means runs A..B are done; a run is
+written once. Killing a sweep at any moment (SIGTERM and SIGHUP stop it as Ctrl-C does, and
+its workers exit with it) loses at most the runs in flight; running the same command again
+skips finished runs and redoes chunks that fail their checksums. Two sweeps never write one
+folder at once: the second is refused (`SweepBusy`, naming the first).
 Results do not depend on the number of workers or the backend: each run's seed is derived from
 (root seed, design point values, replicate) and tables are sorted by run.
 
@@ -31,6 +36,7 @@ import json
 import time
 import traceback
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,15 +52,17 @@ from sim.provenance import git_sha, package_versions
 from sim.results_format import FORMAT_VERSION
 from sim.runner import RunView, long_frame, run_once
 from sim.scenario import LoadedScenario, Scenario, validate_tree
-from sim.sweep_backends import run_chunks
+from sim.sweep_backends import run_chunks, termination_as_interrupt
 from sim.sweep_consolidate import Layout, consolidate
-from sim.sweep_folder import ChunkResult, SweepFolder
+from sim.sweep_folder import ChunkResult, SweepFolder, lock_holder
 from sim.sweep_outcomes import Places, checked_outcomes
 from sim.sweep_tables import (
+    TIMESERIES_KINDS,
     parameter_types,
     parameter_value,
     runs_table,
     series_table,
+    timeseries_variables,
 )
 from sim.vocabulary import RunStatus
 
@@ -76,20 +84,6 @@ __all__ = [
     "scenario_with",
     "timeseries_variables",
 ]
-
-TIMESERIES_KINDS = ("tilt", "affinity", "none")
-"""What a sweep can keep of every run's time series (`--timeseries`)."""
-
-
-def timeseries_variables(kind: str, scenario: Scenario) -> tuple[str, ...]:
-    """Variables a sweep keeps for `kind`: `tilt`; `affinity` adds `affinity.<P>` per power."""
-    if kind == "none":
-        return ()
-    if kind == "tilt":
-        return ("tilt",)
-    if kind == "affinity":
-        return ("tilt", *(f"affinity.{p}" for p in scenario.powers))
-    raise GeosimError(f"--timeseries must be one of {', '.join(TIMESERIES_KINDS)}")
 
 
 class SweepFailed(GeosimError):
@@ -328,22 +322,25 @@ def _manifest(p: Plan, command: list[str]) -> dict[str, Any]:
     }
 
 
-def open_folder(p: Plan, root: Path, command: list[str]) -> SweepFolder:
-    """Create the sweep folder, or reopen it if it holds the same sweep (resume).
+@contextmanager
+def open_folder(p: Plan, root: Path, command: list[str]) -> Iterator[SweepFolder]:
+    """Lock the sweep folder for the block, and create it or reopen it if it holds the same
+    sweep (resume: leftovers of a kill removed). SweepBusy (exit 2) if another sweep holds it.
 
     A folder of another results format is refused before anything in it is read beyond its
     sweep.json, or changed (`SweepFolder.manifest`).
     """
     folder = SweepFolder(sweep_path(p, root))
-    if (folder.path / "sweep.json").exists():
-        if folder.manifest().get("fingerprint") != p.fingerprint:
-            raise ResultsError(f"{folder.path} holds a different sweep; use another --out")
-        folder.tidy()
-        return folder
-    folder.chunks.mkdir(parents=True, exist_ok=True)
-    folder.errors.mkdir(exist_ok=True)
-    folder.write_manifest(_manifest(p, command))
-    return folder
+    with folder.locked(lock_holder(command)):
+        if (folder.path / "sweep.json").exists():
+            if folder.manifest().get("fingerprint") != p.fingerprint:
+                raise ResultsError(f"{folder.path} holds a different sweep; use another --out")
+            folder.tidy()
+        else:
+            folder.chunks.mkdir(parents=True, exist_ok=True)
+            folder.errors.mkdir(exist_ok=True)
+            folder.write_manifest(_manifest(p, command))
+        yield folder
 
 
 def sweep_path(p: Plan, root: Path) -> Path:
@@ -375,6 +372,8 @@ class SweepOutcome:
     failed: int
     seconds: float
     errors: list[Path] = field(default_factory=list)
+    redone: list[str] = field(default_factory=list)
+    """Chunks found damaged on resume and run again (`<chunk>: <reason>`)."""
 
 
 def _chunks(p: Plan, todo: list[Task], size: int) -> Iterator[Chunk]:
@@ -392,19 +391,26 @@ def default_chunk_size(n_tasks: int, workers: int) -> int:
 
 @dataclass
 class _Recorder:
-    """Stores each finished chunk, keeps the counts and reports them; stops on --fail-fast."""
+    """Stores each finished chunk, keeps the counts and reports them; stops on --fail-fast.
+
+    A run already on disk is not written again (a backend may deliver a chunk twice)."""
 
     folder: SweepFolder
     state: Progress
     progress: Callable[[Progress], None] | None
     fail_fast: bool
+    written: set[int]
 
     def report(self) -> None:
         if self.progress:
             self.progress(self.state)
 
     def __call__(self, result: ChunkResult) -> None:
+        result = result.without(self.written)
+        if not result.runs.num_rows:
+            return
         self.folder.write_chunk(result)
+        self.written.update(result.runs["run"].to_pylist())
         runs = result.runs.select(["run", "status", "error"]).to_pandas()
         self.state.done += len(runs)
         failed = runs["status"] == RunStatus.FAILED
@@ -419,10 +425,17 @@ class _Recorder:
             )
 
 
-def _finished_runs(folder: SweepFolder, retry_failed: bool) -> dict[int, str]:
-    """Runs on disk that stay done (failed ones too, unless retried): run id -> status."""
+def _finished_runs(folder: SweepFolder, p: Plan, retry_failed: bool) -> dict[int, str]:
+    """Runs on disk that stay done (failed ones too, unless retried): run id -> status.
+
+    With runs to do, the folder is marked running and loses its consolidated tables first,
+    so a sweep stopped from here on (--fail-fast, a kill) never looks complete.
+    """
     done = folder.done_runs()
-    if retry_failed and any(s == RunStatus.FAILED for s in done.values()):
+    retry = retry_failed and any(s == RunStatus.FAILED for s in done.values())
+    if retry or any(t.run not in done for t in p.tasks):
+        folder.unconsolidate()
+    if retry:
         folder.drop_failed()
         done = folder.done_runs()
     for f in folder.errors.glob("*.txt"):  # tracebacks of runs that will run again
@@ -444,22 +457,32 @@ def execute(
     progress: Callable[[Progress], None] | None = None,
     command: list[str] | None = None,
 ) -> SweepOutcome:
-    """Run the planned sweep (or what is left of it) and consolidate its tables."""
+    """Run the planned sweep (or what is left of it) and consolidate its tables.
+
+    SweepBusy (exit 2) if another sweep is writing the folder; KeyboardInterrupt on Ctrl-C,
+    SIGTERM or SIGHUP (finished runs are kept; workers are stopped)."""
     t0 = time.perf_counter()
-    folder = open_folder(p, root, command or [])
-    done = _finished_runs(folder, retry_failed)
-    todo = [t for t in p.tasks if t.run not in done]
-    failed = sum(s == RunStatus.FAILED for s in done.values())
-    state = Progress(total=len(p.tasks), done=len(done), skipped=len(done), failed=failed)
-    record = _Recorder(folder, state, progress, fail_fast)
-    record.report()
-    if todo:  # with nothing left, start no pool or cluster: just consolidate
-        size = chunk_size or default_chunk_size(len(todo), max(workers, dask_local or 1))
-        chunks = _chunks(p, todo, size)
-        run_chunks(
-            chunks, run_chunk, record, workers=workers, scheduler=scheduler, dask_local=dask_local
-        )
-    consolidate(folder, p.layout())
+    with termination_as_interrupt(), open_folder(p, root, command or []) as folder:
+        redone = folder.verify(p.layout().rows_per_run)
+        done = _finished_runs(folder, p, retry_failed)
+        todo = [t for t in p.tasks if t.run not in done]
+        failed = sum(s == RunStatus.FAILED for s in done.values())
+        state = Progress(total=len(p.tasks), done=len(done), skipped=len(done), failed=failed)
+        record = _Recorder(folder, state, progress, fail_fast, set(done))
+        record.report()
+        if todo:  # with nothing left, start no pool or cluster: just consolidate
+            size = chunk_size or default_chunk_size(len(todo), max(workers, dask_local or 1))
+            chunks = _chunks(p, todo, size)
+            run_chunks(
+                chunks,
+                run_chunk,
+                record,
+                workers=workers,
+                scheduler=scheduler,
+                dask_local=dask_local,
+            )
+        consolidate(folder, p.layout())
     errors = sorted(folder.errors.glob("*.txt"))
     seconds = time.perf_counter() - t0
-    return SweepOutcome(folder, len(p.tasks), len(todo), len(done), state.failed, seconds, errors)
+    n, ran = len(p.tasks), len(todo)
+    return SweepOutcome(folder, n, ran, len(done), state.failed, seconds, errors, redone)

@@ -4,14 +4,32 @@ The backends know nothing of chunks: they take an iterator of work items, the fu
 does one (a module-level function, so it pickles by name) and a callback for each result,
 called in this process as results arrive. At most two items per worker are in flight, so a
 sweep of a million runs holds a few chunks in memory, not a million.
+
+No process outlives the sweep that started it: local workers exit as soon as the main process
+dies, however it dies (`exit_with_parent`), and an interruption (Ctrl-C, and SIGTERM or SIGHUP
+under `termination_as_interrupt`) stops them rather than waiting for their chunks. The pool's
+fork server and resource tracker end when the last process holding their pipes does.
 """
 
 from __future__ import annotations
 
+import os
+import signal
+import threading
 from collections.abc import Callable, Iterator
-from typing import Any
+from contextlib import contextmanager
+from types import FrameType
+from typing import TYPE_CHECKING, Any
 
 from sim.errors import GeosimError
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
+TERMINATION_SIGNALS = ("SIGTERM", "SIGHUP")
+"""Signals that stop a sweep as Ctrl-C does (`termination_as_interrupt`)."""
+ORPHAN_EXIT = 70
+"""Exit status of a worker that found its main process gone (nobody is left to read it)."""
 
 
 def run_chunks[C, R](
@@ -43,6 +61,55 @@ def bounded[C](chunks: Iterator[C], submit: Callable[[C], Any], limit: int) -> l
     return out
 
 
+@contextmanager
+def termination_as_interrupt() -> Iterator[None]:
+    """Within the block, SIGTERM and SIGHUP raise KeyboardInterrupt, as Ctrl-C does: workers
+    are stopped, finished runs kept, the folder's lock released; not the default, which ends
+    the process at once and leaves its workers running.
+
+    Only in the main thread (where Python runs signal handlers), and only for a signal left at
+    its default: one a caller ignores (`nohup`) or handles stays as it is.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous: dict[signal.Signals, Any] = {}
+    for name in TERMINATION_SIGNALS:
+        sig = getattr(signal, name, None)
+        if sig is not None and signal.getsignal(sig) is signal.SIG_DFL:
+            previous[sig] = signal.signal(sig, _interrupt)
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+def exit_with_parent() -> None:
+    """Pool worker initializer: exit as soon as the process that made the pool dies.
+
+    A worker forked from the fork server is not the main process's child (PR_SET_PDEATHSIG and
+    getppid would watch the server, which lives as long as its workers do), but multiprocessing
+    hands it a pipe whose other end only the main process holds: end of file on it means the
+    main process is gone, even killed with SIGKILL. A daemon thread waits for that.
+    """
+    import multiprocessing
+
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        parent.join()  # returns when the pipe's other end closes: the main process died
+        os._exit(ORPHAN_EXIT)  # at once: nothing is left to receive this worker's results
+
+    threading.Thread(target=watch, name="geosim-exit-with-parent", daemon=True).start()
+
+
 def run_local[C, R](
     chunks: Iterator[C], work: Callable[[C], R], handle: Callable[[R], None], workers: int
 ) -> None:
@@ -57,20 +124,32 @@ def run_local[C, R](
     if method == "forkserver":
         # The server imports the work's module (the model) once; workers fork from it ready.
         ctx.set_forkserver_preload([work.__module__])
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=exit_with_parent)
+    try:
         pending = set(bounded(chunks, lambda c: pool.submit(work, c), workers * 2))
-        try:
-            while pending:
-                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in finished:
-                    handle(fut.result())
-                    nxt = next(chunks, None)
-                    if nxt is not None:
-                        pending.add(pool.submit(work, nxt))
-        except BaseException:
-            for fut in pending:
-                fut.cancel()
-            raise
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                handle(fut.result())
+                nxt = next(chunks, None)
+                if nxt is not None:
+                    pending.add(pool.submit(work, nxt))
+    except BaseException:
+        _stop(pool)
+        raise
+    pool.shutdown()
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool now: queued chunks cancelled, workers terminated mid-chunk (their runs are
+    lost, as a kill would lose them) rather than waited for."""
+    # The executor has no public way to stop its workers before Python 3.14.
+    workers = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for w in workers:
+        w.terminate()
+    for w in workers:
+        w.join(timeout=5)
 
 
 def run_dask[C, R](

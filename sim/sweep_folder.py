@@ -2,15 +2,25 @@
 
 Every read goes through `SweepFolder.manifest`, which refuses a folder of another results
 format (`sim.results_format.FORMAT_VERSION`) having read nothing but its sweep.json.
+
+A sweep writes its folder holding the folder's lock (`.sweep.lock`, `SweepFolder.locked`): one
+writer at a time, released by the kernel when the writer dies. Each chunk's runs file is
+vouched for by `sum-A-B.json`, the SHA-256 of its runs and time-series files, written before
+the runs file lands; a resumed sweep checks every chunk against it (`SweepFolder.verify`) and
+redoes a chunk that is truncated, garbled or missing a file.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+import socket
+from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,17 +30,34 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from sim.design import Design
-from sim.errors import ResultsError
+from sim.errors import ResultsError, os_failure
+from sim.publish import try_lock, unlock
 from sim.results import atomic_write_text
 from sim.results_format import FORMAT_HISTORY, FORMAT_VERSION, write_parquet
 from sim.vocabulary import RunStatus
 
 PARTIAL_PREFIX = "_partial."
 """Internal per-run columns of chunk files (`sim.sweep_tables`), never shown to readers."""
+LOCK_FILE = ".sweep.lock"
+"""The lock a sweep holds on its folder while it writes there (its holder written inside)."""
+CONSOLIDATED = (
+    "runs.parquet",
+    "points.parquet",
+    "timeseries.parquet",
+    "timeseries",
+    "runs.csv",
+    "points.csv",
+    "timeseries.csv",
+)
+"""What a completed sweep adds to its chunks (`sim.sweep_consolidate`)."""
 
 
 class SweepFormatError(ResultsError):
     """A sweep folder written in another results format: not resumed, not read (exit 2)."""
+
+
+class SweepBusy(ResultsError):
+    """Another sweep holds the folder's lock (exit 2): nothing was changed."""
 
 
 @dataclass
@@ -42,6 +69,22 @@ class ChunkResult:
     timeseries: pa.Table | None
     errors: dict[int, str]
     seconds: float
+
+    def without(self, runs: Set[int]) -> ChunkResult:
+        """This result less the rows of `runs` (already on disk: a run is written once)."""
+        ids = self.runs["run"]
+        if not runs or not set(ids.to_pylist()) & runs:
+            return self
+        done = pa.array(sorted(runs)).cast(ids.type)
+        ts = self.timeseries
+        if ts is not None:
+            ts = ts.filter(pc.invert(pc.is_in(ts["run"], value_set=done.cast(ts["run"].type))))
+        return replace(
+            self,
+            runs=self.runs.filter(pc.invert(pc.is_in(ids, value_set=done))),
+            timeseries=ts,
+            errors={k: v for k, v in self.errors.items() if k not in runs},
+        )
 
 
 def format_refusal(path: Path, manifest: dict[str, Any]) -> SweepFormatError | None:
@@ -107,22 +150,98 @@ class SweepFolder:
         """Runs already on disk: run id -> status."""
         out: dict[int, str] = {}
         for f in sorted(self.chunks.glob("runs-*.parquet")):
-            t = pq.read_table(f, columns=["run", "status"])
+            t = read_chunk(f, ["run", "status"])
             out.update(zip(t["run"].to_pylist(), t["status"].to_pylist(), strict=True))
         return out
 
+    @contextmanager
+    def locked(self, holder: Mapping[str, Any]) -> Iterator[SweepFolder]:
+        """Hold the folder's lock (creating the folder) while the block writes to it.
+
+        `holder` (pid, host, start time) is written into the lock file for whoever finds the
+        folder locked: SweepBusy names it. OutputError (exit 1) if the folder cannot be made.
+        """
+        path = self.path / LOCK_FILE
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            handle = try_lock(path)
+        except OSError as exc:
+            raise os_failure(exc, "lock the sweep folder", self.path) from None
+        if handle is None:
+            raise SweepBusy(_busy_message(self.path, path))
+        try:
+            handle.seek(0)
+            handle.truncate()
+            handle.write(json.dumps(dict(holder)))
+            handle.flush()
+            yield self
+        finally:
+            unlock(path, handle)
+
     def tidy(self) -> None:
-        """Remove leftovers of an interrupted run: temporary files and orphan time series."""
+        """Remove leftovers of an interrupted run: temporary files, and time series and
+        checksums without their runs file."""
         for where in (self.path, self.chunks, self.errors):
             for tmp in where.glob(".*.tmp"):
                 shutil.rmtree(tmp) if tmp.is_dir() else tmp.unlink()
-        runs = {f.name.removeprefix("runs-") for f in self.chunks.glob("runs-*.parquet")}
-        for ts in self.chunks.glob("ts-*.parquet"):
-            if ts.name.removeprefix("ts-") not in runs:
-                ts.unlink()
+        runs = {_key(f) for f in self.chunks.glob("runs-*.parquet")}
+        for pattern in ("ts-*.parquet", "sum-*.json"):
+            for f in self.chunks.glob(pattern):
+                if _key(f) not in runs:
+                    f.unlink()
+
+    def verify(self, rows_per_run: int) -> list[str]:
+        """Check every chunk against its checksums and remove those that fail, so that their
+        runs are done again; returns why each was removed (`<chunk>: <reason>`).
+
+        A chunk without checksums (written by an older geosim, or a kill between its files) is
+        decoded in full and kept if its time series has `rows_per_run` rows per finished run;
+        its checksums are written then. A chunk repeating runs of an earlier one goes too.
+        """
+        redone: list[str] = []
+        seen: set[int] = set()
+        for f in sorted(self.chunks.glob("runs-*.parquet")):
+            key = _key(f)
+            record = self._sum(key)
+            try:
+                reason = (
+                    self._adopt(key, rows_per_run)
+                    if record is None
+                    else self._sum_problem(key, record)
+                )
+            except OSError as exc:  # the system refused a read: not the file's fault
+                raise os_failure(exc, "read", exc.filename or f) from None
+            if reason is None:
+                runs = set(read_chunk(f, ["run"])["run"].to_pylist())
+                if runs & seen:
+                    reason = "repeats runs of another chunk"
+                seen |= runs
+            if reason is not None:
+                for path in self._files(key):
+                    path.unlink(missing_ok=True)
+                redone.append(f"{key}: {reason}")
+        return redone
+
+    def unconsolidate(self) -> None:
+        """Mark the sweep running and remove its consolidated tables: runs are about to be
+        added (failed runs retried, chunks redone), and a reader must not take stale tables,
+        nor a `complete` status, for the sweep's results."""
+        m = self.manifest()
+        if m.get("status") != "running":
+            m["status"] = "running"
+            for key in ("finished", "failed"):
+                m.pop(key, None)
+            self.write_manifest(m)  # first: a kill from here on leaves a `running` sweep
+        for name in CONSOLIDATED:
+            path = self.path / name
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink(missing_ok=True)
 
     def write_chunk(self, result: ChunkResult) -> None:
-        """Store a finished chunk: time series and tracebacks first, its runs file last."""
+        """Store a finished chunk: time series and tracebacks first, then its checksums, its
+        runs file last."""
         # Retried runs can span a chunk whose name is taken (runs 0 and 3 of chunk 0-3 failed,
         # the rest is kept): never overwrite it, or the runs it still holds would be lost.
         name, k = result.name, 0
@@ -133,16 +252,71 @@ class SweepFolder:
             atomic_parquet(result.timeseries, self.chunks / f"ts-{name}.parquet")
         for run, text in result.errors.items():
             atomic_write_text(self.errors / f"{run:08d}.txt", text)
-        # the runs file says the chunk is done, so it lands after everything it vouches for
-        atomic_parquet(result.runs, self.chunks / f"runs-{name}.parquet")
+        self._land_runs(name, result.runs)
 
     def drop_failed(self) -> None:
         """Rewrite chunk files without their failed rows, so those runs are done again."""
         for f in sorted(self.chunks.glob("runs-*.parquet")):
-            t = pq.read_table(f)
+            t = read_chunk(f)
             ok = pc.not_equal(t["status"], RunStatus.FAILED.value)
             if not pc.all(ok).as_py():
-                atomic_parquet(t.filter(ok), f)
+                self._land_runs(_key(f), t.filter(ok))
+
+    # ---------------------------------------------------------------- chunk checksums
+
+    def _files(self, key: str) -> tuple[Path, Path, Path]:
+        """A chunk's runs file, time series and checksums."""
+        c = self.chunks
+        return c / f"runs-{key}.parquet", c / f"ts-{key}.parquet", c / f"sum-{key}.json"
+
+    def _land_runs(self, key: str, runs: pa.Table) -> None:
+        """Write a chunk's runs file (its time series already written) with its checksums:
+        the checksums land first, so a runs file on disk always has them."""
+        runs_file, ts_file, sum_file = self._files(key)
+        tmp = stage_parquet(runs, runs_file)
+        record = {
+            "runs": {"sha256": file_sha256(tmp), "rows": runs.num_rows},
+            "ts": {"sha256": file_sha256(ts_file)} if ts_file.exists() else None,
+        }
+        atomic_write_text(sum_file, json.dumps(record))
+        os.replace(tmp, runs_file)
+
+    def _sum(self, key: str) -> dict[str, Any] | None:
+        """A chunk's checksums (None if missing or unreadable)."""
+        try:
+            data = json.loads(self._files(key)[2].read_text("utf-8"))
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) and isinstance(data.get("runs"), dict) else None
+
+    def _sum_problem(self, key: str, record: dict[str, Any]) -> str | None:
+        """What is wrong with a chunk's files given its checksums (None: nothing)."""
+        runs_file, ts_file, _ = self._files(key)
+        if file_sha256(runs_file) != record["runs"].get("sha256"):
+            return "its runs file does not match its checksum"
+        ts = record.get("ts")
+        if ts is None:
+            ts_file.unlink(missing_ok=True)  # not vouched for: no run of the chunk kept one
+            return None
+        if not ts_file.exists():
+            return "its time series is missing"
+        if not isinstance(ts, dict) or file_sha256(ts_file) != ts.get("sha256"):
+            return "its time series does not match its checksum"
+        return None
+
+    def _adopt(self, key: str, rows_per_run: int) -> str | None:
+        """Check a chunk without checksums by decoding it; write its checksums if it holds."""
+        runs_file, ts_file, _ = self._files(key)
+        try:
+            runs = read_chunk(runs_file)
+            ts_rows = read_chunk(ts_file).num_rows if ts_file.exists() else 0
+        except ResultsError:  # a file that cannot be decoded (the system's refusals propagate)
+            return "it cannot be read"
+        ok = int(pc.sum(pc.equal(runs["status"], RunStatus.OK.value)).as_py() or 0)
+        if ts_rows != ok * rows_per_run:
+            return f"its time series has {ts_rows} rows, not {ok * rows_per_run}"
+        self._land_runs(key, runs)
+        return None
 
     def chunk_runs(self, columns: Sequence[str] | None = None) -> pa.Table:
         """Every run row in the chunk files (partial columns included), sorted by run."""
@@ -150,7 +324,7 @@ class SweepFolder:
         if not files:
             raise ResultsError(f"{self.path}: no finished runs yet")
         cols = None if columns is None else list(columns)
-        t = pa.concat_tables([pq.read_table(f, columns=cols) for f in files])
+        t = pa.concat_tables([read_chunk(f, cols) for f in files])
         return t.take(pc.sort_indices(t["run"])).combine_chunks()
 
     def runs(self) -> pd.DataFrame:
@@ -211,10 +385,77 @@ def as_pandas(t: pa.Table) -> pd.DataFrame:
     return out
 
 
-def atomic_parquet(table: pa.Table, path: Path) -> None:
-    """Write a Parquet file via a temporary sibling, fsync and an atomic rename."""
+def stage_parquet(table: pa.Table, path: Path) -> Path:
+    """Write a Parquet file to `path`'s temporary sibling, synced to disk; return the sibling."""
     tmp = path.with_name(f".{path.name}.tmp")
     write_parquet(table, tmp)
     with open(tmp, "rb") as fh:  # the rename must not overtake the data on a power cut
         os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    return tmp
+
+
+def atomic_parquet(table: pa.Table, path: Path) -> None:
+    """Write a Parquet file via a temporary sibling, fsync and an atomic rename."""
+    os.replace(stage_parquet(table, path), path)
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes, in hex."""
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def read_chunk(path: Path, columns: Sequence[str] | None = None) -> pa.Table:
+    """A chunk file's table. ResultsError (exit 2) if it is missing or cannot be decoded,
+    OutputError (exit 1) if the system refuses to read it: never a crash of the reader."""
+    cols = None if columns is None else list(columns)
+    try:
+        return pq.read_table(path, columns=cols)
+    except FileNotFoundError:
+        raise ResultsError(f"{path}: missing (was the folder changed while it was read?)") from None
+    except OSError as exc:
+        if exc.errno not in (None, 0):
+            raise os_failure(exc, "read", path) from None
+        raise _corrupt(path, exc) from None
+    except pa.ArrowException as exc:
+        raise _corrupt(path, exc) from None
+
+
+def _corrupt(path: Path, exc: BaseException) -> ResultsError:
+    return ResultsError(
+        f"{path}: corrupt ({_first_line(exc)}); running the sweep command again redoes its runs"
+    )
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines() or [type(exc).__name__]
+    return lines[0][:300]
+
+
+def _key(chunk_file: Path) -> str:
+    """`A-B` (or `A-B-k`) of `runs-A-B.parquet`, `ts-A-B.parquet`, `sum-A-B.json`."""
+    return chunk_file.name.split("-", 1)[1].rsplit(".", 1)[0]
+
+
+def lock_holder(command: Sequence[str]) -> dict[str, Any]:
+    """What a sweep writes into the lock it holds: this process, host, start time, command."""
+    return {
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": list(command),
+    }
+
+
+def _busy_message(folder: Path, lock: Path) -> str:
+    """Who holds a sweep folder's lock, from what it wrote into the lock file."""
+    try:
+        holder = json.loads(lock.read_text("utf-8"))
+        who = f"pid {holder['pid']} on {holder['host']}, started {holder['started']}"
+    except (OSError, ValueError, TypeError, KeyError):
+        who = "a process that has not written its name yet"
+    return (
+        f"{folder}: another sweep is writing this folder ({who}); nothing was changed. Wait "
+        "for it to finish, or stop it: a stopped sweep's lock is released, and running the "
+        "same command again resumes it."
+    )

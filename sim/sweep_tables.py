@@ -15,14 +15,16 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from sim.errors import GeosimError
 from sim.outcomes import OutcomeSet
 from sim.results_format import TABLES, conform
 from sim.vocabulary import RUN_COLUMNS
 
 if TYPE_CHECKING:
-    pass
+    from sim.scenario import Scenario
 
 __all__ = [
+    "TIMESERIES_KINDS",
     "format_type",
     "outcome_types",
     "parameter_types",
@@ -31,7 +33,22 @@ __all__ = [
     "runs_table",
     "runs_types",
     "series_table",
+    "timeseries_variables",
 ]
+
+TIMESERIES_KINDS = ("tilt", "affinity", "none")
+"""What a sweep can keep of every run's time series (`--timeseries`)."""
+
+
+def timeseries_variables(kind: str, scenario: Scenario) -> tuple[str, ...]:
+    """Variables a sweep keeps for `kind`: `tilt`; `affinity` adds `affinity.<P>` per power."""
+    if kind == "none":
+        return ()
+    if kind == "tilt":
+        return ("tilt",)
+    if kind == "affinity":
+        return ("tilt", *(f"affinity.{p}" for p in scenario.powers))
+    raise GeosimError(f"--timeseries must be one of {', '.join(TIMESERIES_KINDS)}")
 
 
 def format_type(dtype: str) -> str:

@@ -340,6 +340,8 @@ def check_rule_path(
     try:
         with_rule(Rules() if base is None else base, path, value)
     except ValidationError as exc:
-        msg = "; ".join(e["msg"] for e in exc.errors(include_url=False))
+        msg = "; ".join(
+            e["msg"].removeprefix("Value error, ") for e in exc.errors(include_url=False)
+        )
         return [("value", f"{msg} (got {yaml_repr(value)})")]
     return []
