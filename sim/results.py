@@ -16,7 +16,7 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from sim.errors import ResultsError
+from sim.errors import EnvironmentFailure, ResultsError, os_failure, os_reason
 from sim.manifest import DATA_FILES as DATA_FILES  # re-exported: readers import it from here
 from sim.manifest import MANIFEST, Manifest, Report, read_manifest, verify_folder, with_rerun
 from sim.manifest import REQUIRED_FILES as REQUIRED_FILES
@@ -129,17 +129,60 @@ def build_manifest(
 
 
 def atomic_write_text(path: Path, text: str) -> None:
-    """Write a text file via a uniquely named temporary sibling and an atomic rename."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    """Write a text file via a uniquely named temporary sibling and an atomic rename.
+
+    OutputError (exit 1) naming `path` and the OS's reason if the folder refuses the file
+    (read-only, full, a file-size limit, not a folder).
+    """
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise os_failure(exc, "write", path) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
         os.chmod(tmp, 0o644)  # mkstemp makes it private; results are meant to be shared
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise os_failure(exc, "write", path) from None
         raise
+
+
+@contextlib.contextmanager
+def reading(path: Path) -> Iterator[None]:
+    """Report a missing or corrupt file of a results folder the user named (`path`: the file,
+    or the folder when the reader picks the files) as bad input.
+
+    ResultsError (exit 2) for a missing file, a Parquet file pyarrow cannot decode (its
+    OSErrors carry no errno) or a text file that is not UTF-8; an errno the OS gave for any
+    other reason (no permission, an I/O error) is the environment's failure:
+    EnvironmentFailure (exit 1).
+    """
+    import pyarrow as pa
+
+    try:
+        yield
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
+        where = exc.filename if exc.filename is not None else path
+        what = "missing" if isinstance(exc, FileNotFoundError) else "not a file"
+        raise ResultsError(f"{where}: {what} (the folder is incomplete or was edited)") from None
+    except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:
+        if isinstance(exc, OSError) and exc.errno:
+            where = exc.filename if exc.filename is not None else path
+            raise EnvironmentFailure(f"cannot read {where}: {os_reason(exc)}") from None
+        what = "a file in it is" if path.is_dir() else "the file is"
+        raise ResultsError(
+            f"{path}: {what} corrupt or not one geosim wrote ({_first_line(exc)})"
+        ) from None
+
+
+def _first_line(exc: BaseException) -> str:
+    """The first line of an error's message, at most 300 characters (pyarrow's run on)."""
+    lines = str(exc).strip().splitlines() or [type(exc).__name__]
+    return lines[0][:300]
 
 
 @dataclass
@@ -175,7 +218,8 @@ class RunFolder:
         path = self.path / TABLES[name].file
         if not path.is_file():
             raise ResultsError(f"{path}: missing (the folder is incomplete or was edited)")
-        return pd.read_parquet(path)
+        with reading(path):
+            return pd.read_parquet(path)
 
     def runs(self) -> pd.DataFrame:
         """One row per replicate: ids, seed, status, then every run-level outcome."""

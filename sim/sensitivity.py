@@ -30,7 +30,8 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from sim.design import Design
-from sim.errors import ResultsError
+from sim.errors import ResultsError, os_failure
+from sim.results import reading
 from sim.sweep_folder import SweepFolder
 from sim.vocabulary import RUN_COLUMNS, RunStatus
 
@@ -201,8 +202,10 @@ def _atomic_csv(df: pd.DataFrame, path: Path) -> None:
     try:
         df.to_csv(tmp, index=False, lineterminator="\n", float_format="%.6g")
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError):  # a read-only sweep folder, a full disk: exit 1
+            raise os_failure(exc, "write", path) from None
         raise
 
 
@@ -269,10 +272,11 @@ def _check(data: _Outcomes, path: Path, names: Sequence[str], origin: str) -> li
 
 
 def _folder_outcomes(sf: SweepFolder) -> _Outcomes:
-    design = sf.design()
-    runs = sf.runs()
-    points_file = sf.path / "points.parquet"
-    points = sf.points() if points_file.exists() else pd.DataFrame(columns=list(POINT_COLUMNS))
+    with reading(sf.path):  # a missing or corrupt table is a bad folder (exit 2)
+        design = sf.design()
+        runs = sf.runs()
+        points_file = sf.path / "points.parquet"
+        points = sf.points() if points_file.exists() else pd.DataFrame(columns=list(POINT_COLUMNS))
     return _Outcomes(runs, points, design)
 
 

@@ -1,7 +1,11 @@
 """The `geosim` command: parse arguments, call the library, map errors to exit codes.
 
-Exit status: 0 success; 1 a check or reproduction failed; 2 bad input (scenario, override,
-results folder, usage); 3 an internal error (a bug: please report it, rerun with --debug).
+Exit status: 0 success; 1 a check or reproduction failed, or the environment failed (a
+results folder not writable, a full disk or a file-size limit, `--out` not a folder, a Dask
+scheduler out of reach, a worker process killed: the message names the path or address and
+the operating system's reason); 2 bad input (scenario, override, design, usage, or a results
+folder the user named with a file missing or corrupt); 3 an internal error (a bug: please
+report it, rerun with --debug). `sim.cli.common.handle_errors` maps errors to these.
 
 One module per group of commands: `runs` (run, check, reproduce), `scenarios` (validate,
 sources, schema, list), `plot`, `sweeps` (sweep, sensitivity), `calibrate`, `backcast`
@@ -12,10 +16,15 @@ The library is imported inside each command, so `geosim --help` does not load th
 
 from __future__ import annotations
 
+import signal
+import threading
+from typing import Any
+
 import click
 
 from sim.cli.backcast import backcast_blocs
 from sim.cli.calibrate import calibrate
+from sim.cli.common import handle_errors
 from sim.cli.history import backtest
 from sim.cli.plot import plot
 from sim.cli.runs import check, reproduce, run
@@ -25,7 +34,27 @@ from sim.cli.sweeps import sensitivity, sweep
 __all__ = ["main"]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _Commands(click.Group):
+    """The command group: an error that escapes a command still gets a message and an exit
+    code (a command that writes without `handle_errors` would otherwise print a traceback)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with handle_errors(ctx):
+            return super().invoke(ctx)
+
+
+def _survive_file_size_limit() -> None:
+    """Past `ulimit -f` the kernel sends SIGXFSZ, whose default action kills the process
+    without a word. Ignored (as CPython does at start-up, made sure of here), the write fails
+    with EFBIG instead and is reported as exit 1 naming the file."""
+    if hasattr(signal, "SIGXFSZ") and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+
+@click.group(
+    cls=_Commands,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks instead of short error messages.")
 @click.version_option(package_name="geosim", prog_name="geosim")
 def main(debug: bool) -> None:
@@ -33,6 +62,7 @@ def main(debug: bool) -> None:
 
     Run `geosim run` for the article baseline; `geosim COMMAND --help` for each command.
     """
+    _survive_file_size_limit()
 
 
 COMMANDS = (

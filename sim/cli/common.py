@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -11,7 +12,7 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
-from sim.errors import GeosimError, ScenarioError
+from sim.errors import EnvironmentFailure, GeosimError, ScenarioError, os_reason
 
 if TYPE_CHECKING:
     from sim.outcomes import OutcomeSpec
@@ -97,9 +98,16 @@ def handle_errors(ctx: click.Context) -> Iterator[None]:
     except KeyboardInterrupt:
         err.print("interrupted; no results were published.")
         sys.exit(EXIT_INTERRUPTED)
-    except (click.exceptions.Exit, click.ClickException, SystemExit):
+    except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
         raise
     except Exception as exc:
+        if isinstance(exc, OSError) and exc.errno == errno.EPIPE:
+            raise  # stdout closed early (`geosim schema | head`): click quietly exits itself
+        failure = environment_failure(exc, ctx)
+        if failure is not None:
+            if debug:
+                err.print_exception()
+            fail_input(failure)
         if debug:
             raise
         err.print(
@@ -107,6 +115,59 @@ def handle_errors(ctx: click.Context) -> Iterator[None]:
         )
         err.print("This is a bug in geosim; rerun with --debug for a traceback and report it.")
         sys.exit(EXIT_INTERNAL)
+
+
+def environment_failure(exc: BaseException, ctx: click.Context) -> EnvironmentFailure | None:
+    """`exc` as an EnvironmentFailure (exit 1) if the machine failed rather than geosim or its
+    input: the operating system refused (any OSError: no permission, disk full, file-size
+    limit, not a folder, a scheduler out of reach) or a worker process was killed. Else None."""
+    from concurrent.futures import BrokenExecutor
+
+    resume = " Finished runs are saved: run the same command to resume."
+    resume = resume if ctx.command.name == "sweep" else ""
+    if isinstance(exc, OSError):
+        return EnvironmentFailure(_os_message(exc, ctx))
+    if isinstance(exc, BrokenExecutor):
+        return EnvironmentFailure(
+            "a worker process was terminated abruptly (killed by a signal, or by the kernel "
+            "when memory ran out); nothing is wrong with the input." + resume
+        )
+    if type(exc).__name__ == "KilledWorker" and type(exc).__module__.startswith("distributed"):
+        address = getattr(getattr(exc, "last_worker", None), "address", None)
+        last = f"; the last was {address}" if address else ""
+        return EnvironmentFailure(
+            f"Dask workers died running a chunk (killed, or out of memory){last}." + resume
+        )
+    return None
+
+
+def _raised_in(exc: BaseException, package: str) -> bool:
+    """Whether `exc` passed through code of `package` (the innermost frames come last)."""
+    tb = exc.__traceback__
+    while tb is not None:
+        if str(tb.tb_frame.f_globals.get("__name__", "")).startswith(package + "."):
+            return True
+        tb = tb.tb_next
+    return False
+
+
+_WRITE_ERRNOS = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT, errno.EROFS}
+"""Errors only a write gets: without a file name (pyarrow gives none), the output is named."""
+
+
+def _os_message(exc: OSError, ctx: click.Context) -> str:
+    """`path: reason`, with what is known of the path or address when the OS gave none."""
+    reason = os_reason(exc)
+    if exc.filename is not None:
+        names = (str(n) for n in (exc.filename, exc.filename2) if n is not None)
+        return f"{' -> '.join(names)}: {reason}"
+    scheduler = ctx.params.get("scheduler")
+    if scheduler and _raised_in(exc, "distributed"):
+        return f"Dask scheduler {scheduler}: {reason}"
+    output = next((ctx.params[k] for k in ("out_dir", "out_path") if ctx.params.get(k)), None)
+    if exc.errno in _WRITE_ERRNOS and output is not None:
+        return f"cannot write under {output}: {reason}"
+    return reason
 
 
 def load(scenario: str, overrides: tuple[str, ...], quiet: bool = False) -> LoadedScenario:

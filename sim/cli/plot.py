@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -77,7 +79,7 @@ def plot(
     --x PARAM draws the outcome (probability or mean) against PARAM; adding --y PARAM2 draws a
     heatmap over both.
     """
-    with handle_errors(ctx):
+    with handle_errors(ctx), _writing_figures(out_path or folder):
         chosen = [s.strip() for s in states.split(",") if s.strip()] if states else None
         if (folder / "sweep.json").exists():
             written = _plot_sweep(
@@ -92,6 +94,21 @@ def plot(
             )
         for p in _plot_run(folder, chosen, variable, out_path, formats, blocs):
             out.print(str(p))
+
+
+@contextmanager
+def _writing_figures(where: Path) -> Iterator[None]:
+    """A figure the OS refuses to store (read-only folder, full disk, file-size limit, `--out`
+    not a folder) is the environment's failure: OutputError (exit 1) naming the folder. The
+    readers have already turned a missing or corrupt input file into bad input (exit 2)."""
+    from sim.errors import OutputError, os_failure
+
+    try:
+        yield
+    except FileExistsError:  # `--out /dev/null` or a file: as for `run --out`, exit 1
+        raise OutputError(f"cannot write figures into {where}: not a folder") from None
+    except OSError as exc:
+        raise os_failure(exc, "write figures into", where) from None
 
 
 def _plot_run(

@@ -15,6 +15,7 @@ import pandas as pd
 
 from sim.design import Design
 from sim.errors import ResultsError
+from sim.results import reading
 from sim.scenario import Scenario
 from sim.sensitivity import unknown_name
 from sim.sweep_folder import SweepFolder
@@ -94,9 +95,10 @@ class SweepData:
         if variable not in kept:
             raise ResultsError(f"unknown variable {variable!r} (valid: {', '.join(kept)})")
         # Filtered on read: a big sweep's series are far larger than the one variable needed.
-        ts = SweepFolder(self.path).timeseries(
-            columns=["run", "step", "state", "value"], variable=variable
-        )
+        with reading(self.path):
+            ts = SweepFolder(self.path).timeseries(
+                columns=["run", "step", "state", "value"], variable=variable
+            )
         out = ts.loc[ts["run"].isin(self.ok["run"])].reset_index(drop=True)
         out["state"] = out["state"].astype(str)
         return out
@@ -108,13 +110,16 @@ def open_sweep(folder: str | Path | HasPath | SweepData) -> SweepData:
         return folder
     path = Path(folder.path if not isinstance(folder, str | Path) else folder)
     reader = SweepFolder(path)
-    manifest = reader.manifest()
+    with reading(path / "sweep.json"):  # a missing or corrupt file is a bad folder (exit 2)
+        manifest = reader.manifest()
     try:
         design = Design.model_validate(manifest["design"])
         scenario = Scenario.model_validate(manifest["resolved_scenario"])
     except (KeyError, ValueError) as exc:
         raise ResultsError(f"{path}/sweep.json: not a geosim sweep manifest ({exc})") from None
-    return SweepData(path, manifest, design, scenario, reader.runs())
+    with reading(path):
+        runs = reader.runs()
+    return SweepData(path, manifest, design, scenario, runs)
 
 
 def resolve_parameter(sweep: SweepData, name: str) -> str:
