@@ -2,22 +2,33 @@
 
 from __future__ import annotations
 
+import calendar as _gregorian
 import re
 from dataclasses import dataclass
 
-_MONTH = re.compile(r"^(\d{4})-(\d{2})(?:-(\d{2}))?$")
+# ASCII digits only: `\d` would also take fullwidth (U+FF10..) and Arabic-Indic (U+0660..)
+# digits, which int() reads as numbers but nobody means as a scenario date.
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})(?:-([0-9]{2}))?", re.ASCII)
 
 UNIT_MONTHS = {"month": 1, "quarter": 3, "year": 12}
 
 
 def month_index(text: str) -> int:
-    """`2025-02` (or `2025-02-18`) -> months since year 0; raises ValueError on anything else."""
-    m = _MONTH.match(text.strip())
+    """`2025-02` (or `2025-02-18`) -> months since year 0; raises ValueError on anything else.
+
+    A day, if given, must exist in that month (`2025-02-30` is refused, not read as February).
+    """
+    m = _MONTH.fullmatch(text.strip())
     if not m:
-        raise ValueError(f"expected a date as YYYY-MM, got {text!r}")
+        raise ValueError(f"expected a date as YYYY-MM (digits 0-9), got {text!r}")
     year, month = int(m.group(1)), int(m.group(2))
     if not 1 <= month <= 12:
         raise ValueError(f"month must be 01..12, got {text!r}")
+    if m.group(3) is not None:
+        days = _gregorian.monthrange(year, month)[1]
+        if not 1 <= int(m.group(3)) <= days:
+            ym = f"{m.group(1)}-{m.group(2)}"
+            raise ValueError(f"day must be 01..{days} ({ym} has {days} days), got {text!r}")
     return year * 12 + month - 1
 
 

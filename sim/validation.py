@@ -6,7 +6,9 @@ expectation type checks its own references (`check`); this module checks the wor
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+import typing
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,18 +18,27 @@ from sim.errors import Problem, ScenarioError
 from sim.estimates import check_ranges, sourced_ranges
 from sim.loader import Key, Tree, apply_override, dotted, load_tree, unwrap_sources
 from sim.problems import pydantic_problems, real_path
+from sim.schema.base import TRADE_TO_GDP, SoftBound
 from sim.schema.refs import Refs, unknown
 from sim.schema.scenario import Scenario
 from sim.schema.world import State
 
 
 class LoadedScenario:
-    """A validated scenario plus what it was made from: files, overrides, sources, positions."""
+    """A validated scenario plus what it was made from: files, overrides, sources, positions,
+    and the warnings about implausible values it was accepted with."""
 
     def __init__(self, scenario: Scenario, tree: Tree, sources: dict[Key, str]) -> None:
         self.scenario = scenario
         self.tree = tree
         self.sources = sources
+
+    @functools.cached_property
+    def warnings(self) -> list[Problem]:
+        """Implausible values (outside a `sim.schema.base.SoftBound`, or trade out of scale with
+        GDP), located as problems are. Found when first asked for: a sweep validates every
+        design point and has no use for them."""
+        return implausible(self.scenario, self.tree)
 
     @property
     def files(self) -> list[str]:
@@ -145,6 +156,7 @@ def cross_check(s: Scenario, tree: Tree, sources: dict[Key, str]) -> list[Proble
         states=set(s.states),
         blocs=set(s.blocs),
         policies={code: set(st.policies) for code, st in s.states.items()},
+        created={o[2] for ev in s.events.values() for o in ev.sets() if o[0] == "policy"},
         sources=set(s.meta.sources),
         rules=s.rules,
     )
@@ -238,6 +250,7 @@ def _check_policies(s: Scenario, refs: Refs) -> None:
             for i, st_code in enumerate(pol.scope_states or []):
                 refs.state(st_code, (*base, "scope_states", i))
             refs.bloc(pol.demand.leave_bloc, (*base, "demand", "leave_bloc"))
+            refs.any_policy(pol.demand.policy, (*base, "demand", "policy"))
             refs.date(pol.start, (*base, "start"))
             refs.date(pol.end, (*base, "end"))
 
@@ -270,3 +283,83 @@ def _check_primary(s: Scenario, refs: Refs) -> None:
             ("expect", xid, "primary"),
             f"only one expectation can be primary; {primary[0]!r} already is",
         )
+
+
+# --------------------------------------------------------------------------- soft bounds
+
+
+def implausible(s: Scenario, tree: Tree) -> list[Problem]:
+    """Warnings: values outside their type's soft bound, and trade out of scale with GDP."""
+    found = [tree.problem(path, why) for path, why in soft_problems(s, ())]
+    found += [tree.problem(path, why) for path, why in _trade_scale(s)]
+    return sorted(found, key=lambda p: (p.file, p.line, p.column, p.path))
+
+
+def soft_problems(model: BaseModel, path: Key) -> Iterator[tuple[Key, str]]:
+    """(path, why) for every number in `model` outside the soft bound its field's type declares
+    (`sim.schema.base.SoftBound` in the type's metadata), nested models and mappings included."""
+    for name, info in type(model).model_fields.items():
+        own = [m for m in info.metadata if isinstance(m, SoftBound)]
+        yield from _soft(getattr(model, name), info.annotation, own, (*path, name))
+
+
+def _soft(value: Any, ann: Any, own: list[SoftBound], path: Key) -> Iterator[tuple[Key, str]]:
+    if isinstance(value, BaseModel):
+        yield from soft_problems(value, path)
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        for bound in [*own, *_bounds_in(ann)]:
+            why = bound.problem(value)
+            if why is not None:
+                yield path, why
+    elif isinstance(value, dict):
+        inner = _container_args(ann, dict)
+        for k, v in value.items():
+            yield from _soft(v, inner[1] if len(inner) == 2 else None, [], (*path, k))
+    elif isinstance(value, list | tuple):
+        inner = _container_args(ann, list) or _container_args(ann, tuple)
+        for i, v in enumerate(value):
+            yield from _soft(v, inner[0] if len(inner) == 1 else None, [], (*path, i))
+
+
+def _members(ann: Any) -> list[Any]:
+    """The members of a union annotation (the annotation itself if it is not one)."""
+    if typing.get_origin(ann) in (typing.Union, type(int | None)):
+        return list(typing.get_args(ann))
+    return [ann]
+
+
+def _bounds_in(ann: Any) -> list[SoftBound]:
+    """Soft bounds declared by an annotation or by any member of a union."""
+    found: list[SoftBound] = []
+    for member in _members(ann):
+        if typing.get_origin(member) is typing.Annotated:
+            found += [m for m in member.__metadata__ if isinstance(m, SoftBound)]
+    return found
+
+
+def _container_args(ann: Any, origin: type) -> tuple[Any, ...]:
+    """The type arguments of the `origin` (dict, list, tuple) member of an annotation."""
+    for member in _members(ann):
+        base = (
+            typing.get_args(member)[0] if typing.get_origin(member) is typing.Annotated else member
+        )
+        if typing.get_origin(base) is origin:
+            return tuple(a for a in typing.get_args(base) if a is not Ellipsis)
+    return ()
+
+
+def _trade_scale(s: Scenario) -> Iterator[tuple[Key, str]]:
+    """Goods exports or imports many times a state's GDP: most often a unit slip."""
+    for code, st in s.states.items():
+        for flow in ("exports", "imports"):
+            total = getattr(st, f"{flow}_total")
+            known = sum(v for v in getattr(st, flow).values() if v is not None)
+            value, field = (known, flow) if total is None else (total, f"{flow}_total")
+            if value > TRADE_TO_GDP * st.gdp:
+                yield (
+                    ("states", code, field),
+                    f"{flow} of {value:.3g} US$ are {value / st.gdp:.3g} times GDP "
+                    f"({st.gdp:.3g}): implausibly large, above {TRADE_TO_GDP:g} times (the "
+                    "entrepots, Hong Kong and Singapore, trade 1 to 1.8 times GDP); check that "
+                    "GDP and flows are in the same unit (full US$) and year",
+                )

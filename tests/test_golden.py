@@ -103,6 +103,10 @@ def without(tmp_path: Path, section: str, kind: str) -> Path:
     data: Any = yaml.load(SYNTHETIC)
     for key in [k for k, v in data[section].items() if v["type"] == kind]:
         del data[section][key]
+    if kind == "policy_change":
+        # the removed event was all that created `port_deal`, which a standing demand and an
+        # expectation name: a state must have it for the file to stay valid (issue 13)
+        data["states"]["ALF"]["policies"] = {"port_deal": {"active": False}}
     out = tmp_path / SYNTHETIC.name
     with out.open("w", encoding="utf-8") as fh:
         yaml.dump(data, fh)

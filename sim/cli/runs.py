@@ -34,6 +34,7 @@ from sim.cli.propagation import (
     run_propagation,
     workers_opt,
 )
+from sim.cli.scenarios import print_warnings
 from sim.errors import GeosimError
 
 if TYPE_CHECKING:
@@ -43,6 +44,41 @@ if TYPE_CHECKING:
     from sim.runner import RunResult
     from sim.scenario import LoadedScenario
     from sim.uncertainty import Propagation
+
+
+force_opt = click.option(
+    "--force",
+    is_flag=True,
+    help="Start even if the work is estimated to need more than 80% of the machine's memory.",
+)
+
+
+def _fits(loaded: LoadedScenario, replicates: int, force: bool, reread: bool = False) -> None:
+    """Refuse replicates that would not fit in memory (they are all kept until written;
+    `reread`: figures or CSV files are made from them too)."""
+    from sim.budget import check_budget, run_estimate
+
+    check_budget(
+        run_estimate(loaded.scenario, replicates, reread),
+        force=force,
+        advice="Give fewer replicates (-n), or run them as a sweep (`geosim sweep -n N`), "
+        "which writes each run to disk as it finishes",
+    )
+
+
+def _propagation_fits(
+    loaded: LoadedScenario, runs: int, workers: int, timeseries: str, force: bool
+) -> None:
+    """Refuse a propagation (a sweep) whose workers and chunks would not fit in memory."""
+    from sim.budget import check_budget, sweep_estimate
+    from sim.sweep import timeseries_variables
+
+    kept = len(timeseries_variables(timeseries, loaded.scenario))
+    check_budget(
+        sweep_estimate(loaded.scenario, kept, runs, workers),
+        force=force,
+        advice="Give fewer --workers",
+    )
 
 
 def _simulate(
@@ -91,6 +127,7 @@ def _simulate(
 @propagate_opt
 @per_point_opt
 @workers_opt
+@force_opt
 @click.pass_context
 def run(
     ctx: click.Context,
@@ -108,6 +145,7 @@ def run(
     propagate: int | None,
     per_point: int,
     workers: int | None,
+    force: bool,
 ) -> None:
     """Run SCENARIO (file or built-in name; default latam_2025) and write a results folder.
 
@@ -115,17 +153,22 @@ def run(
     and as CSV too with --csv. --at adds outcomes at a date, --outcome a custom outcome.
     With --propagate N the runs are N Latin-hypercube points of every parameter range,
     --per-point K replicates each, written as a sweep folder (docs/results-format.md).
+    Work estimated to need more than 80% of the machine's memory is refused unless --force.
     """
     with handle_errors(ctx):
         from sim.publish import claimed
         from sim.results import write_run
 
         loaded = load(scenario, overrides, quiet)
+        print_warnings(loaded)
         if propagate is not None:
             _no_replicates_with_propagate(ctx)
+            workers = workers or _cpus()
+            _propagation_fits(loaded, propagate * per_point, workers, "tilt", force)
             _run_propagated(loaded, propagate, per_point, seed, out_dir, workers, no_plot, quiet)
             return
         spec = checked_outcomes(loaded, dates, outcomes)  # before anything runs
+        _fits(loaded, replicates, force, reread=csv or not no_plot)
         parent = out_dir / loaded.scenario.meta.name
         # An explicit --name is claimed before simulating: a taken name fails at once.
         with claimed(parent, folder_name, "") if folder_name is not None else nullcontext() as slot:
@@ -169,17 +212,13 @@ def _run_propagated(
     per_point: int,
     seed: int | None,
     out_dir: Path,
-    workers: int | None,
+    workers: int,
     no_plot: bool,
     quiet: bool,
 ) -> None:
     """`run --propagate`: a sweep folder of the propagation, its table, and the envelopes
     binned by the input that moves the outcomes most (the band seed noise alone would not show)."""
-    import os
-
-    prop = run_propagation(
-        loaded, samples, per_point, seed, out_dir, workers or os.cpu_count() or 1, "tilt"
-    )
+    prop = run_propagation(loaded, samples, per_point, seed, out_dir, workers, "tilt")
     assert prop.folder is not None
     if quiet:
         click.echo(str(prop.folder))
@@ -195,6 +234,13 @@ def _run_propagated(
             f"figure: {escape(str(written[0]))} (bands binned by {escape(by)})", soft_wrap=True
         )
     out.print(f"results: {escape(str(prop.folder))}", soft_wrap=True)
+
+
+def _cpus() -> int:
+    """The default number of workers: one per CPU."""
+    import os
+
+    return os.cpu_count() or 1
 
 
 def _top_input(prop: Propagation) -> str:
@@ -237,6 +283,7 @@ def _print_expectations(table: pd.DataFrame) -> None:
 @propagate_opt
 @per_point_opt
 @workers_opt
+@force_opt
 @click.pass_context
 def check(
     ctx: click.Context,
@@ -247,6 +294,7 @@ def check(
     propagate: int | None,
     per_point: int,
     workers: int | None,
+    force: bool,
 ) -> None:
     """Run SCENARIO's replicates and test its `expect` section: exit 0 only if every
     expectation is reproduced; one an event of the scenario sets directly is `scripted`, listed
@@ -254,15 +302,20 @@ def check(
 
     With --propagate N the probabilities are over N Latin-hypercube points of every parameter
     range (--per-point K replicates each), with Wilson intervals, the joint probability and the
-    input that moves each outcome most."""
+    input that moves each outcome most. Work estimated to need more than 80% of the machine's
+    memory is refused unless --force."""
     with handle_errors(ctx):
         loaded = load(scenario, overrides)
+        print_warnings(loaded)
         if not loaded.scenario.expect:
             raise GeosimError(f"{loaded.files[0]}: the scenario has no `expect` section to check")
         if propagate is not None:
             _no_replicates_with_propagate(ctx)
+            workers = workers or _cpus()
+            _propagation_fits(loaded, propagate * per_point, workers, "none", force)
             _check_propagated(loaded, propagate, per_point, seed, workers)
             return
+        _fits(loaded, replicates, force)
         result = _simulate(loaded, seed, replicates)
         table = result.expectations()
         _print_expectations(table)
@@ -279,15 +332,11 @@ def check(
 
 
 def _check_propagated(
-    loaded: LoadedScenario, samples: int, per_point: int, seed: int | None, workers: int | None
+    loaded: LoadedScenario, samples: int, per_point: int, seed: int | None, workers: int
 ) -> None:
-    import os
-
     s = loaded.scenario
     with tempfile.TemporaryDirectory(prefix="geosim-check-") as tmp:
-        prop = run_propagation(
-            loaded, samples, per_point, seed, Path(tmp), workers or os.cpu_count() or 1
-        )
+        prop = run_propagation(loaded, samples, per_point, seed, Path(tmp), workers)
     met = print_propagation(prop, {x: e.share for x, e in s.expect.items()})
     scripted = [x for x, e in s.expect.items() if e.scripted_by(s.events)]
     note = f"; scripted by an event, not counted: {', '.join(scripted)}" if scripted else ""

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from sim.cli.common import (
@@ -19,13 +21,26 @@ from sim.cli.common import (
 )
 from sim.errors import ScenarioError
 
+if TYPE_CHECKING:
+    from sim.scenario import LoadedScenario
+
+
+def print_warnings(loaded: LoadedScenario) -> None:
+    """One `warning:` line per implausible value the scenario was accepted with (stderr; the
+    exit status does not change)."""
+    for w in loaded.warnings:
+        err.print(f"[yellow]warning[/yellow]: {escape(str(w))}", soft_wrap=True)
+
 
 @click.command()
 @click.argument("files", nargs=-1, required=True)
 @set_opt
 @click.pass_context
 def validate(ctx: click.Context, files: tuple[str, ...], overrides: tuple[str, ...]) -> None:
-    """Validate scenario FILES; report every problem with file:line:column (exit 2 if any)."""
+    """Validate scenario FILES; report every problem with file:line:column (exit 2 if any).
+
+    Implausible values (outside a soft bound: a GDP below any economy's, trade many times GDP,
+    a tilt level outside [-1, 1]) are accepted with a warning that says why."""
     with handle_errors(ctx):
         from sim.scenario import load_scenario
 
@@ -43,6 +58,7 @@ def validate(ctx: click.Context, files: tuple[str, ...], overrides: tuple[str, .
                 f"{len(s.blocs)} blocs, {len(s.events)} events, {len(s.expect)} expectations)",
                 soft_wrap=True,
             )
+            print_warnings(loaded)
         if bad:
             err.print(f"{bad} of {len(files)} file(s) invalid.")
             sys.exit(EXIT_INPUT)

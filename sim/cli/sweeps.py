@@ -25,6 +25,7 @@ from sim.cli.common import (
     seed_opt,
     set_opt,
 )
+from sim.cli.scenarios import print_warnings
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -130,6 +131,12 @@ class Backend(TypedDict):
     help="Results root folder.",
 )
 @click.option("--quiet", "-q", is_flag=True, help="Print only the sweep folder.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Start even if the workers and chunks are estimated to need more than 80% of the "
+    "machine's memory.",
+)
 @click.pass_context
 def sweep(
     ctx: click.Context,
@@ -146,13 +153,16 @@ def sweep(
     csv_export: bool,
     out_dir: Path,
     quiet: bool,
+    force: bool,
     **backend: Unpack[Backend],
 ) -> None:
     """Sweep SCENARIO over a design: every point x replicates, resumable, in parallel.
 
     --at and --outcome add to the design's outcomes (`outcome_dates`, `custom_outcomes`).
     Everything, outcomes included, is checked before any run starts. Exit status 1 if any run
-    failed (the sweep still finishes; see errors/ in the folder).
+    failed (the sweep still finishes; see errors/ in the folder). Runs are written to disk as
+    chunks finish, so their number is not limited; workers and chunks estimated to need more
+    than 80% of the machine's memory are refused unless --force.
     """
     with handle_errors(ctx):
         from sim.design import sweep_design
@@ -160,6 +170,7 @@ def sweep(
         from sim.sweep_outcomes import Places, with_options
 
         loaded = load(scenario, overrides, quiet)
+        print_warnings(loaded)
         design, tree = sweep_design(
             params,
             design_file,
@@ -169,6 +180,7 @@ def sweep(
         )
         design = with_options(design, dates, outcomes)
         p = plan(loaded, design, timeseries, Places(tree, outcomes, dates))
+        _fits(p, backend, force)
         if not quiet:
             err.print(
                 f"sweep: {len(p.points)} design points x {design.replicates} replicates "
@@ -182,6 +194,26 @@ def sweep(
         _report(outcome, quiet)
         if outcome.failed:
             sys.exit(EXIT_FAILED)
+
+
+def _fits(p: Plan, backend: Backend, force: bool) -> None:
+    """Refuse workers and chunks that would not fit in memory; the number of runs does not
+    count, since every finished chunk goes to disk."""
+    from sim.budget import Backend as Where
+    from sim.budget import check_budget, sweep_estimate
+
+    where: Where = "local"
+    workers = backend["workers"]
+    if backend["scheduler"]:
+        where, workers = "remote", 1
+    elif backend["dask_local"]:
+        where, workers = "dask-local", backend["dask_local"]
+    kept = len(p.variables)
+    estimate = sweep_estimate(
+        p.base.scenario, kept, len(p.tasks), workers, backend["chunk_size"], where
+    )
+    advice = "Give fewer workers (--workers, --dask-local) or a smaller --chunk-size"
+    check_budget(estimate, force=force, advice=advice + (", or --timeseries none" if kept else ""))
 
 
 def _execute(p: Plan, out_dir: Path, backend: Backend, quiet: bool) -> SweepOutcome:

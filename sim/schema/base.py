@@ -3,10 +3,13 @@
 Money is in current US dollars (full units), shares are fractions in [0, 1], rates are per year
 unless a name says otherwise. Numbers have hard bounds (the constants below, stated in each
 field's docstring) that keep the model's arithmetic finite; a value outside them is refused.
+Soft bounds (`SoftBound`, next to them) mark values that are possible but implausible, most
+often a unit slip: such a value is accepted with a warning that gives the reason.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -26,7 +29,7 @@ def _month(text: str) -> str:
 # turn numbers into NaN or inf. Each bound is far outside anything plausible, so no real
 # scenario meets it, and together they keep the worst case finite (the arguments are below;
 # tests/test_numeric_integrity.py runs synthetic worlds with every value at an end of its range).
-# Softer plausibility limits, which warn but accept, belong here too, next to these.
+# Soft bounds, which warn but accept, follow them (`SoftBound`).
 #
 # Fields without a hard upper bound cannot make a recorded value NaN or inf at any finite
 # value: time spans and half-lives (`*_years`), `alignment.rate` and the half-saturation points
@@ -106,6 +109,58 @@ MIN_ENGAGEMENT, MAX_ENGAGEMENT = 1e-3, 1e3
 # which is 0/0 if every power's is zero; the floor keeps the sum positive.
 
 
+# --------------------------------------------------------------------------- soft bounds
+#
+# A value outside a soft bound is accepted, with a warning giving the reason (`geosim validate`,
+# `run`, `check` and `sweep` print it; the exit status does not change): nothing in the
+# arithmetic breaks, but no real economy looks like that, and the usual cause is a unit
+# slip (GDP in billions, a share in percent). Each is attached to a value type below; the
+# ratios between fields (`TRADE_TO_GDP`) are checked by `sim.validation`. Tariffs have none:
+# rates up to the hard bound stand for bans and embargoes (the history episodes use 5 to 10).
+
+
+@dataclass(frozen=True)
+class SoftBound:
+    """Values outside [low, high] are accepted with a warning: `below` or `above` says why."""
+
+    low: float = float("-inf")
+    high: float = float("inf")
+    below: str = ""
+    above: str = ""
+
+    def problem(self, value: float) -> str | None:
+        """Why `value` is implausible, or None if it lies within the bound."""
+        if value < self.low:
+            return f"{value:g} is implausibly small: {self.below}"
+        if value > self.high:
+            return f"{value:g} is implausibly large: {self.above}"
+        return None
+
+
+SOFT_GDP = SoftBound(
+    low=1e7,
+    high=2e14,
+    below="below 1e7 US$, under the smallest economy (Tuvalu, about 6e7); amounts are in "
+    "full US dollars, not millions or billions",
+    above="above 2e14 US$, about twice world GDP (1.1e14 in 2023)",
+)
+SOFT_GDP_SHARE = SoftBound(
+    high=1.0,
+    above="more than a whole year of GDP (the `core` salience level is 0.2); shares of GDP "
+    "are fractions, 0.3 = 30%",
+)
+SOFT_TILT = SoftBound(
+    low=-1.0,
+    high=1.0,
+    below="a tilt lies in [-1, 1], so the comparison is settled before any run",
+    above="a tilt lies in [-1, 1], so the comparison is settled before any run",
+)
+TRADE_TO_GDP = 2.5
+# Goods exports (or imports) above this many times GDP warn: the highest on record are the
+# entrepots, Hong Kong and Singapore, at 1 to 1.8 times GDP with re-exports; a larger ratio is
+# most often a GDP or a flow in the wrong unit.
+
+
 def _whole_dollars(value: float) -> float:
     if 0.0 < value < MIN_AMOUNT:
         raise ValueError(
@@ -124,8 +179,8 @@ Month = Annotated[str, AfterValidator(_month)]
 Share = Annotated[float, bounded(0.0, 1.0)]
 Positive = Annotated[float, Field(gt=0.0, allow_inf_nan=False, strict=True)]  # spans, rates
 Money = Annotated[float, bounded(0.0, MAX_MONEY), AfterValidator(_whole_dollars)]
-Gdp = Annotated[float, bounded(MIN_GDP, MAX_MONEY)]
-GdpShare = Annotated[float, bounded(0.0, MAX_GDP_SHARE)]
+Gdp = Annotated[float, bounded(MIN_GDP, MAX_MONEY), SOFT_GDP]
+GdpShare = Annotated[float, bounded(0.0, MAX_GDP_SHARE), SOFT_GDP_SHARE]
 Factor = Annotated[float, bounded(0.0, MAX_FACTOR)]
 Sharpness = Annotated[float, Field(gt=0.0, le=MAX_FACTOR, allow_inf_nan=False, strict=True)]
 Tariff = Annotated[float, bounded(0.0, MAX_TARIFF)]
@@ -142,6 +197,8 @@ SalienceLevel = Literal["low", "medium", "high", "core"]
 """Named salience levels; `rules.threats.salience_levels` gives their values."""
 Salience = GdpShare | SalienceLevel
 """A salience as a share of GDP or a named level (`low`, `medium`, `high`, `core`)."""
+TiltLevel = Annotated[float, Field(strict=True, allow_inf_nan=False), SOFT_TILT]
+"""A level of tilt to compare with (finite; a tilt lies in [-1, 1])."""
 Code = Annotated[str, Field(min_length=1, max_length=24, pattern=r"^[A-Za-z][A-Za-z0-9_]*$")]
 Amounts = dict[str, Money | None]
 

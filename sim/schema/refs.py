@@ -36,6 +36,8 @@ class Refs:
     blocs: set[str]
     policies: dict[str, set[str]]
     """Each state's named domestic policies."""
+    created: set[str] = field(default_factory=set)
+    """Policy names that events create (`policy_change` to a name no state has yet)."""
     sources: set[str] = field(default_factory=set)
     """Ids of `meta.sources`."""
     rules: Any = None
@@ -72,6 +74,12 @@ class Refs:
         """`name` must be one of `state`'s policies (skipped if the state itself is unknown)."""
         if state in self.policies:
             self.need(f"policy of {state}", name, self.policies[state], path)
+
+    def any_policy(self, name: str | None, path: Key) -> None:
+        """`name` must be a policy some state has or an event creates: the run records no
+        other, so a misspelt name would read as "off" everywhere and never fail."""
+        names = {n for pool in self.policies.values() for n in pool} | self.created
+        self.need("policy", name, names, path)
 
     def date(self, text: str | None, path: Key) -> None:
         """A date, if given, must lie inside the horizon."""

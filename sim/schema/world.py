@@ -158,7 +158,7 @@ class Stakes(Frozen):
     times its reputation and its own cost-benefit term)."""
     interest: GdpShare | None = None
     """The sender's interest in the demand, share of its GDP (default `threats.sender_interest`;
-    at most 100)."""
+    at most 100; above 1 warns)."""
 
     @model_validator(mode="after")
     def _some(self) -> Stakes:
@@ -217,7 +217,7 @@ class Power(Frozen):
     name: str
     """Display name."""
     gdp: Gdp
-    """GDP in US$ (1e6 to 1e16)."""
+    """GDP in US$ (1e6 to 1e16; below 1e7 or above 2e14 warns: most often a unit slip)."""
     fdi_budget: Money = 0.0
     """Direct investment per year allocated across the modelled states, US$ (at most 1e16)."""
     loan_budget: Money = 0.0
@@ -240,7 +240,7 @@ class StatePolicy(Frozen):
     salience: Salience = 0.0
     """Value the government places on its current setting: a level (`low`, `medium`, `high`,
     `core`; values in `rules.threats.salience_levels`) or a share of GDP (cost of yielding; at
-    most 100)."""
+    most 100; above 1 warns)."""
     description: str = ""
     """What the policy is."""
 
@@ -251,10 +251,10 @@ class State(Frozen):
     name: str
     """Display name."""
     gdp: Gdp
-    """GDP in US$ (1e6 to 1e16)."""
+    """GDP in US$ (1e6 to 1e16; below 1e7 or above 2e14 warns: most often a unit slip)."""
     exports: Amounts = {}
     """Goods exports to each power per year, US$ (null = not known; the tie is then ignored).
-    Every amount is 0, or 1 to 1e16."""
+    Every amount is 0, or 1 to 1e16; exports (or imports) above 2.5 times GDP warn."""
     imports: Amounts = {}
     """Goods imports from each power per year, US$ (null = not known; 0, or 1 to 1e16)."""
     debt: Amounts = {}
@@ -272,7 +272,8 @@ class State(Frozen):
     """Named domestic policies that threats may target."""
     bloc_salience: dict[str, Salience] = {}
     """Value placed on membership of each bloc: a level (`low` ... `core`) or a share of GDP (cost
-    of leaving under pressure; at most 100); default `rules.threats.bloc_salience`."""
+    of leaving under pressure; at most 100, above 1 warns); default
+    `rules.threats.bloc_salience`."""
     sovereignty: Factor = 1.0
     """Sensitivity to coercion: multiplies the cost of yielding to a demand (at most 1000)."""
     sphere: str | dict[str, Share] | None = None

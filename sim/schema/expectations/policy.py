@@ -37,6 +37,7 @@ class PolicyExpect(ExpectBase):
     def check(self, refs: Refs, path: Key) -> None:
         super().check(refs, path)
         refs.state(self.state, (*path, "state"))
+        refs.any_policy(self.policy, (*path, "policy"))
 
     def set_outcome(self) -> Outcome | None:
         return ("policy", self.state, self.policy)

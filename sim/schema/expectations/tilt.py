@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import model_validator
 
 from sim.loader import Key
-from sim.schema.base import Month
+from sim.schema.base import Month, TiltLevel
 from sim.schema.effects import RunRecord
 from sim.schema.expectations.base import ExpectBase
 from sim.schema.refs import Refs
@@ -19,10 +19,11 @@ class TiltExpect(ExpectBase):
     type: Literal["tilt"]
     state: str
     """State."""
-    above: Annotated[float, Field(strict=True)] | None = None
-    """Tilt at `by` must exceed this."""
-    below: Annotated[float, Field(strict=True)] | None = None
-    """Tilt at `by` must be below this."""
+    above: TiltLevel | None = None
+    """Tilt at `by` must exceed this (a finite number; outside [-1, 1], the range of a tilt,
+    warns: the comparison would be settled before any run)."""
+    below: TiltLevel | None = None
+    """Tilt at `by` must be below this (finite; outside [-1, 1] warns)."""
     since: Month | None = None
     """Compare with the tilt at this date (needs `direction`)."""
     direction: Literal["up", "down"] | None = None
