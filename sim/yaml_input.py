@@ -27,6 +27,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.composer import Composer
 from ruamel.yaml.error import MarkedYAMLError, StreamMark, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.reader import ReaderError
 
 from sim.errors import Problem, ScenarioError
 
@@ -324,6 +325,15 @@ def _compose(text: str, file: str) -> Node | None:
         if "'\\t'" in what:
             what += " (use spaces, not tabs, to indent)"
         raise problem_at(file, f"not valid YAML: {what}", line, col) from None
+    except ReaderError as exc:  # a character YAML forbids: locate it in the text
+        pos = min(max(int(exc.position), 0), len(text))
+        line = text.count("\n", 0, pos) + 1
+        col = pos - (text.rfind("\n", 0, pos) + 1) + 1
+        char = (
+            exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or " ")
+        )
+        msg = f"not valid YAML: character #x{char:04x} is not allowed ({exc.reason})"
+        raise problem_at(file, msg, line, col) from None
     except YAMLError as exc:
         raise problem_at(file, f"not valid YAML: {exc}") from None
     return root

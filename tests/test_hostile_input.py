@@ -426,3 +426,15 @@ def _set_limit(monkeypatch: pytest.MonkeyPatch, name: str, value: int) -> None:
     for module in ("sim.loader", "sim.yaml_input"):
         with contextlib.suppress(ImportError):
             monkeypatch.setattr(importlib.import_module(module), name, value, raising=False)
+
+
+def test_a_forbidden_control_character_is_located(tmp_path: Path) -> None:
+    # found by tests/test_fuzz.py: the reader's error had a position but no line or column
+    from sim.errors import ScenarioError
+    from sim.loader import parse_yaml_text
+
+    with pytest.raises(ScenarioError) as info:
+        parse_yaml_text("meta:\n  name: x\nz: \x07\n", "bell.yaml")
+    [p] = info.value.problems
+    assert (p.line, p.column) == (3, 4)
+    assert "#x0007" in p.message
