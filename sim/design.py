@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 Method = Literal["grid", "lhs", "sobol", "morris"]
 
 MAX_INTEGER = 2**53
+MAX_REPLICATES = 2**53
+"""Replicates a design may ask for: far beyond any sweep that can finish, and small enough
+that run ids (point x replicates + replicate) of a design that fits in memory stay int64."""
 """Integer ranges lie within +-2**53: beyond it a float (how `low` and `high` are held) cannot
 name every integer."""
 _INT64 = 2**63
@@ -143,8 +146,10 @@ class Design(Frozen):
     """Scenario paths (the `--set` syntax) and how to vary them."""
     samples: Annotated[int, Field(ge=1, le=1_000_000)] = 16
     """lhs: number of points; sobol: base sample N (points = N (D + 2)); morris: trajectories."""
-    replicates: Annotated[int, Field(ge=1, le=100_000)] = 1
-    """Replicates per design point."""
+    replicates: Annotated[int, Field(ge=1, le=MAX_REPLICATES)] = 1
+    """Replicates per design point. Not limited in practice: a sweep writes its runs to disk as
+    they finish, so more replicates need more time, not more memory (the bound keeps run ids
+    64-bit integers)."""
     seed: Annotated[int, Field(ge=0)] = 0
     """Root seed: drives the sampler and every run's seed."""
     outcomes: tuple[str, ...] = ()
@@ -247,6 +252,16 @@ class Design(Frozen):
                 )
             )
         raise ValueError("grid designs have no unit samples")
+
+    def point_count(self) -> int:
+        """How many points `points` returns, without building them."""
+        d = len(self.parameters)
+        if self.method == "grid":
+            return math.prod(len(spec.grid_values()) for spec in self.parameters.values())
+        # SALib's Saltelli sample without second-order terms, and its Morris trajectories
+        return {"lhs": self.samples, "sobol": self.samples * (d + 2)}.get(
+            self.method, self.samples * (d + 1)
+        )
 
     def points(self) -> list[dict[str, Any]]:
         """Every design point: a mapping from scenario path to value, in run order."""

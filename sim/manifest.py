@@ -12,12 +12,11 @@ import difflib
 import hashlib
 import json
 import os
-import stat
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, BinaryIO, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -31,6 +30,7 @@ from pydantic import (
 
 from sim.errors import Problem, ResultsError, ScenarioError
 from sim.loader import dotted
+from sim.regular_files import NotRegularFile, open_regular, read_regular
 from sim.results_format import FORMAT_HISTORY, FORMAT_VERSION, RUN_TABLES, TABLES
 from sim.scenario import Frozen, Scenario, scenario_from_dict, yaml_repr
 from sim.schema.base import kind_of
@@ -174,52 +174,17 @@ class _Refused(ValueError):
     """JSON that parses but is refused (duplicate keys, NaN): reported as given."""
 
 
-class NotRegularFile(ResultsError):
-    """A path that should be a data file or manifest is a FIFO, device, folder or socket."""
-
-    def __init__(self, path: Path, kind: str) -> None:
-        self.kind = kind
-        super().__init__(f"{path}: not a regular file ({kind})")
-
-
-def open_regular(path: Path) -> BinaryIO:
-    """Open a regular file for reading; NotRegularFile for anything else, OSError if unreadable."""
-    # O_NONBLOCK: opening a FIFO must not wait for a writer; it is then refused by its mode.
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
-    fh = os.fdopen(os.open(path, flags), "rb")
-    try:
-        kind = _kind(os.fstat(fh.fileno()).st_mode)
-        if kind:
-            raise NotRegularFile(path, kind)
-    except BaseException:
-        fh.close()
-        raise
-    return fh
-
-
-def read_regular(path: Path, limit: int) -> bytes:
+def read_limited(path: Path, limit: int) -> bytes:
     """Bytes of a regular file of at most `limit` bytes, else ResultsError saying why."""
     try:
-        with open_regular(path) as fh:
-            data = fh.read(limit + 1)  # one byte over tells "too large" without reading it all
+        data = read_regular(path, limit)
+    except NotRegularFile as exc:
+        raise ResultsError(f"{path}: {exc}") from None
     except OSError as exc:
         raise ResultsError(f"{path}: cannot be read ({exc.strerror})") from None
     if len(data) > limit:
-        raise ResultsError(f"{path}: larger than {limit} bytes; not a manifest geosim wrote")
+        raise ResultsError(f"{path}: larger than {limit} bytes; not a file geosim wrote")
     return data
-
-
-def _kind(mode: int) -> str:
-    """What a non-regular file is, for messages; empty for a regular file."""
-    if stat.S_ISREG(mode):
-        return ""
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    if stat.S_ISFIFO(mode):
-        return "a FIFO"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    return "a socket or other special file"
 
 
 def read_manifest(path: str | Path) -> Manifest:
@@ -235,7 +200,7 @@ def _load_json(path: Path) -> object:
     def fail(message: str, line: int = 0, column: int = 0) -> ManifestError:
         return ManifestError([Problem(where, line, column, "", message)])
 
-    raw = read_regular(path, MAX_MANIFEST_BYTES)
+    raw = read_limited(path, MAX_MANIFEST_BYTES)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -32,10 +32,11 @@ This module plans a sweep and runs its chunks; `sim.sweep_folder` reads and writ
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -44,17 +45,18 @@ from typing import Any
 
 import pandas as pd
 
-from sim.design import Design, run_seed
+from sim.design import Design
 from sim.errors import GeosimError, Problem, ResultsError, ScenarioError
 from sim.loader import Tree, apply_override
 from sim.outcomes import OutcomeSet, OutcomeSpec
 from sim.provenance import git_sha, package_versions
 from sim.results_format import FORMAT_VERSION
+from sim.run_set import RunSet
 from sim.runner import RunView, long_frame, run_once
 from sim.scenario import LoadedScenario, Scenario, validate_tree
 from sim.sweep_backends import run_chunks, termination_as_interrupt
 from sim.sweep_consolidate import Layout, consolidate
-from sim.sweep_folder import ChunkResult, SweepFolder, lock_holder
+from sim.sweep_folder import ChunkResult, DoneRuns, SweepFolder, lock_holder
 from sim.sweep_outcomes import Places, checked_outcomes
 from sim.sweep_tables import (
     TIMESERIES_KINDS,
@@ -64,7 +66,9 @@ from sim.sweep_tables import (
     series_table,
     timeseries_variables,
 )
+from sim.sweep_tasks import Task, Tasks
 from sim.vocabulary import RunStatus
+from sim.yaml_input import clip
 
 __all__ = [
     "TIMESERIES_KINDS",
@@ -88,16 +92,6 @@ __all__ = [
 
 class SweepFailed(GeosimError):
     """A run failed and `--fail-fast` was asked for."""
-
-
-@dataclass(frozen=True)
-class Task:
-    """One run: a design point and a replicate, with its seed."""
-
-    run: int
-    point: int
-    replicate: int
-    seed: int
 
 
 @dataclass
@@ -195,7 +189,7 @@ class Plan:
     base: LoadedScenario
     design: Design
     points: list[dict[str, Any]]
-    tasks: list[Task]
+    tasks: Tasks
     variables: tuple[str, ...]
     fingerprint: str
     outcome_set: OutcomeSet
@@ -250,7 +244,7 @@ def _check_values(base: Scenario, design: Design, points: list[dict[str, Any]]) 
                 for p in exc.problems:
                     if (p.path, p.message) not in seen:
                         seen.add((p.path, p.message))
-                        where = f"design point {k} {points[k]}"
+                        where = f"design point {k} {clip(str(points[k]), 200)}"
                         problems.append(Problem(where, 0, 0, p.path, p.message))
                 break
         if len(problems) >= 20:
@@ -271,11 +265,12 @@ def plan(
     outcome_set = checked_outcomes(base.scenario, design, places)
     points = design.points()
     _check_values(base.scenario, design, points)
-    tasks = [
-        Task(k * design.replicates + r, k, r, run_seed(design.seed, point, r))
-        for k, point in enumerate(points)
-        for r in range(design.replicates)
-    ]
+    if len(points) * design.replicates >= 2**63:
+        raise GeosimError(
+            f"{len(points)} design points x {design.replicates} replicates is more runs than "
+            "run ids can number (2^63); give fewer replicates"
+        )
+    tasks = Tasks(points, design.replicates, design.seed)
     text = json.dumps(
         {
             "design": design.model_dump(mode="json"),
@@ -376,9 +371,9 @@ class SweepOutcome:
     """Chunks found damaged on resume and run again (`<chunk>: <reason>`)."""
 
 
-def _chunks(p: Plan, todo: list[Task], size: int) -> Iterator[Chunk]:
-    for start in range(0, len(todo), size):
-        tasks = todo[start : start + size]
+def _chunks(p: Plan, todo: Iterable[Task], size: int) -> Iterator[Chunk]:
+    for batch in itertools.batched(todo, size):
+        tasks = list(batch)
         pts = sorted({t.point for t in tasks})
         values = {k: p.points[k] for k in pts}
         yield Chunk(tasks, p.base.scenario, values, p.design.outcome_spec(), p.params, p.variables)
@@ -399,7 +394,7 @@ class _Recorder:
     state: Progress
     progress: Callable[[Progress], None] | None
     fail_fast: bool
-    written: set[int]
+    written: RunSet
 
     def report(self) -> None:
         if self.progress:
@@ -425,21 +420,21 @@ class _Recorder:
             )
 
 
-def _finished_runs(folder: SweepFolder, p: Plan, retry_failed: bool) -> dict[int, str]:
-    """Runs on disk that stay done (failed ones too, unless retried): run id -> status.
+def _finished_runs(folder: SweepFolder, p: Plan, retry_failed: bool) -> DoneRuns:
+    """Runs on disk that stay done (failed ones too, unless retried).
 
     With runs to do, the folder is marked running and loses its consolidated tables first,
     so a sweep stopped from here on (--fail-fast, a kill) never looks complete.
     """
     done = folder.done_runs()
-    retry = retry_failed and any(s == RunStatus.FAILED for s in done.values())
-    if retry or any(t.run not in done for t in p.tasks):
+    retry = retry_failed and len(done.failed) > 0
+    if retry or len(done.runs) < len(p.tasks):  # every run on disk is one of the plan's
         folder.unconsolidate()
     if retry:
         folder.drop_failed()
         done = folder.done_runs()
     for f in folder.errors.glob("*.txt"):  # tracebacks of runs that will run again
-        if f.stem.isdigit() and done.get(int(f.stem)) != RunStatus.FAILED:
+        if f.stem.isdigit() and int(f.stem) not in done.failed:
             f.unlink()
     return done
 
@@ -465,14 +460,14 @@ def execute(
     with termination_as_interrupt(), open_folder(p, root, command or []) as folder:
         redone = folder.verify(p.layout().rows_per_run)
         done = _finished_runs(folder, p, retry_failed)
-        todo = [t for t in p.tasks if t.run not in done]
-        failed = sum(s == RunStatus.FAILED for s in done.values())
-        state = Progress(total=len(p.tasks), done=len(done), skipped=len(done), failed=failed)
-        record = _Recorder(folder, state, progress, fail_fast, set(done))
+        skipped = len(done.runs)
+        ran = len(p.tasks) - skipped
+        state = Progress(len(p.tasks), done=skipped, failed=len(done.failed), skipped=skipped)
+        record = _Recorder(folder, state, progress, fail_fast, done.runs.copy())
         record.report()
-        if todo:  # with nothing left, start no pool or cluster: just consolidate
-            size = chunk_size or default_chunk_size(len(todo), max(workers, dask_local or 1))
-            chunks = _chunks(p, todo, size)
+        if ran:  # with nothing left, start no pool or cluster: just consolidate
+            size = chunk_size or default_chunk_size(ran, max(workers, dask_local or 1))
+            chunks = _chunks(p, p.tasks.without(done.runs), size)
             run_chunks(
                 chunks,
                 run_chunk,
@@ -484,5 +479,4 @@ def execute(
         consolidate(folder, p.layout())
     errors = sorted(folder.errors.glob("*.txt"))
     seconds = time.perf_counter() - t0
-    n, ran = len(p.tasks), len(todo)
-    return SweepOutcome(folder, n, ran, len(done), state.failed, seconds, errors, redone)
+    return SweepOutcome(folder, len(p.tasks), ran, skipped, state.failed, seconds, errors, redone)

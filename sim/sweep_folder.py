@@ -17,7 +17,7 @@ import json
 import os
 import shutil
 import socket
-from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
+from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -31,9 +31,11 @@ import pyarrow.parquet as pq
 
 from sim.design import Design
 from sim.errors import ResultsError, os_failure
+from sim.manifest import MAX_MANIFEST_BYTES, read_limited
 from sim.publish import try_lock, unlock
 from sim.results import atomic_write_text
 from sim.results_format import FORMAT_HISTORY, FORMAT_VERSION, write_parquet
+from sim.run_set import RunSet
 from sim.vocabulary import RunStatus
 
 PARTIAL_PREFIX = "_partial."
@@ -60,6 +62,16 @@ class SweepBusy(ResultsError):
     """Another sweep holds the folder's lock (exit 2): nothing was changed."""
 
 
+@dataclass(frozen=True)
+class DoneRuns:
+    """The runs of a sweep on disk (`SweepFolder.done_runs`)."""
+
+    runs: RunSet
+    """Every run on disk, failed or not."""
+    failed: RunSet
+    """The runs on disk that failed."""
+
+
 @dataclass
 class ChunkResult:
     """What a worker sends back: run rows, time series rows, tracebacks of failures."""
@@ -70,12 +82,13 @@ class ChunkResult:
     errors: dict[int, str]
     seconds: float
 
-    def without(self, runs: Set[int]) -> ChunkResult:
+    def without(self, runs: Container[int]) -> ChunkResult:
         """This result less the rows of `runs` (already on disk: a run is written once)."""
         ids = self.runs["run"]
-        if not runs or not set(ids.to_pylist()) & runs:
+        repeated = [run for run in ids.to_pylist() if run in runs]
+        if not repeated:
             return self
-        done = pa.array(sorted(runs)).cast(ids.type)
+        done = pa.array(repeated).cast(ids.type)
         ts = self.timeseries
         if ts is not None:
             ts = ts.filter(pc.invert(pc.is_in(ts["run"], value_set=done.cast(ts["run"].type))))
@@ -125,12 +138,18 @@ class SweepFolder:
 
     def manifest(self) -> dict[str, Any]:
         """The sweep manifest."""
+        path = self.path / "sweep.json"
+        if not os.path.lexists(path):
+            raise ResultsError(f"{self.path}: no sweep.json (not a geosim sweep folder)")
+        raw = read_limited(path, MAX_MANIFEST_BYTES)
         try:
-            data: dict[str, Any] = json.loads((self.path / "sweep.json").read_text("utf-8"))
-        except FileNotFoundError:
-            raise ResultsError(f"{self.path}: no sweep.json (not a geosim sweep folder)") from None
+            data: dict[str, Any] = json.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise ResultsError(f"{path}: not UTF-8 text (bad byte at offset {exc.start})") from None
         except json.JSONDecodeError as exc:
-            raise ResultsError(f"{self.path}/sweep.json: not valid JSON ({exc})") from None
+            raise ResultsError(f"{path}: not valid JSON ({exc})") from None
+        except (ValueError, RecursionError):  # 4,300-digit integers, deep nesting
+            raise ResultsError(f"{path}: not a geosim sweep manifest") from None
         if not isinstance(data, dict):
             raise ResultsError(f"{self.path}/sweep.json: not a geosim sweep manifest")
         refusal = format_refusal(self.path, data)
@@ -146,13 +165,18 @@ class SweepFolder:
         """The design the sweep ran."""
         return Design.model_validate(self.manifest()["design"])
 
-    def done_runs(self) -> dict[int, str]:
-        """Runs already on disk: run id -> status."""
-        out: dict[int, str] = {}
+    def done_runs(self) -> DoneRuns:
+        """Runs already on disk, and which of them failed."""
+        done = DoneRuns(RunSet(), RunSet())
         for f in sorted(self.chunks.glob("runs-*.parquet")):
             t = read_chunk(f, ["run", "status"])
-            out.update(zip(t["run"].to_pylist(), t["status"].to_pylist(), strict=True))
-        return out
+            ids = t["run"].to_pylist()
+            done.runs.update(ids)
+            statuses = t["status"].to_pylist()
+            done.failed.update(
+                r for r, s in zip(ids, statuses, strict=True) if s == RunStatus.FAILED
+            )
+        return done
 
     @contextmanager
     def locked(self, holder: Mapping[str, Any]) -> Iterator[SweepFolder]:
@@ -199,7 +223,7 @@ class SweepFolder:
         its checksums are written then. A chunk repeating runs of an earlier one goes too.
         """
         redone: list[str] = []
-        seen: set[int] = set()
+        seen = RunSet()
         for f in sorted(self.chunks.glob("runs-*.parquet")):
             key = _key(f)
             record = self._sum(key)
@@ -212,10 +236,10 @@ class SweepFolder:
             except OSError as exc:  # the system refused a read: not the file's fault
                 raise os_failure(exc, "read", exc.filename or f) from None
             if reason is None:
-                runs = set(read_chunk(f, ["run"])["run"].to_pylist())
-                if runs & seen:
+                runs = read_chunk(f, ["run"])["run"].to_pylist()
+                if any(run in seen for run in runs):
                     reason = "repeats runs of another chunk"
-                seen |= runs
+                seen.update(runs)
             if reason is not None:
                 for path in self._files(key):
                     path.unlink(missing_ok=True)

@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import io
 import math
-import os
 import re
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +28,7 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.reader import ReaderError
 
 from sim.errors import Problem, ScenarioError
+from sim.regular_files import NotRegularFile, read_regular
 
 Key = tuple[str | int, ...]
 """A path into the data tree: mapping keys and list indices."""
@@ -387,53 +386,11 @@ def parse_yaml_text(
 # --------------------------------------------------------------------------- files
 
 
-def _special(mode: int) -> str:
-    """What a file that is not a regular file is (for messages); empty for a regular file."""
-    if stat.S_ISREG(mode):
-        return ""
-    if stat.S_ISDIR(mode):
-        return "a directory"
-    if stat.S_ISFIFO(mode):
-        return "a FIFO (named pipe)"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    return "a socket or other special file"
-
-
-class NotRegularFile(Exception):
-    """A path names a FIFO, a device or a socket (the message says which), not a file."""
-
-
-def read_regular(path: Path, limit: int) -> bytes:
-    """At most `limit` + 1 bytes of a regular file (one more tells it is over the limit).
-
-    OSError if it cannot be read; IsADirectoryError or NotRegularFile (saying what it is) for
-    anything but a regular file. The mode is checked before opening, since opening some devices
-    has effects, and again on the open file, which may have been swapped since; O_NONBLOCK keeps
-    the open of a FIFO swapped in from waiting for a writer.
-    """
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
-    _refuse_special(os.stat(path).st_mode)
-    with os.fdopen(os.open(path, flags | getattr(os, "O_NOCTTY", 0)), "rb") as fh:
-        _refuse_special(os.fstat(fh.fileno()).st_mode)
-        return fh.read(limit + 1)
-
-
-def _refuse_special(mode: int) -> None:
-    what = _special(mode)
-    if what == "a directory":
-        raise IsADirectoryError
-    if what:
-        raise NotRegularFile(f"is {what}, not a regular file")
-
-
 def read_yaml_file(path: Path, kind: FileKind | None = None) -> tuple[Any, dict[Key, Position]]:
     """Read and parse one YAML file, turning OS and encoding errors into ScenarioError."""
     name, what = str(path), kind.name if kind else "scenario"
     try:
         raw = read_regular(path, MAX_BYTES)
-    except IsADirectoryError:
-        raise problem_at(name, f"is a directory; expected a {what} file") from None
     except NotRegularFile as exc:
         raise problem_at(name, f"{exc}; expected a {what} file") from None
     except FileNotFoundError:

@@ -381,23 +381,17 @@ def test_a_demand_is_decided_once_weighing_every_measure_in_force() -> None:
             assert complied[0]["date"] == complied[-1]["date"]
 
 
-def _measures(stakes: list[float], salience: float) -> dict[str, Any]:
-    """MINI where the US puts non-tariff measures on Mexico for one demand, all at once."""
+def _measures(stakes: list[float], salience: float, end: str = "2026-12") -> dict[str, Any]:
+    """MINI where the US puts non-tariff measures on Mexico for one demand, all at once (its
+    border threat, with a stake in place of the tariff), until `end`."""
     from conftest import MINI
 
     data = copy.deepcopy(MINI)
+    data["time"]["end"] = end
     data["states"]["MEX"]["policies"]["border_enforcement"]["salience"] = salience
+    border = {k: v for k, v in MINI["events"]["border"].items() if k != "tariff"}
     data["events"] = {
-        f"m{k}": {
-            "type": "threat",
-            "date": "2025-02",
-            "sender": "USA",
-            "target": "MEX",
-            "demand": {"policy": "border_enforcement", "active": True},
-            "stake": stake,
-            "credibility": 1.0,
-            "deadline_months": 0,
-        }
+        f"m{k}": {**border, "stake": stake, "credibility": 1.0, "deadline_months": 0}
         for k, stake in enumerate(stakes)
     }
     data["expect"] = {}

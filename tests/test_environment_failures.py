@@ -493,15 +493,29 @@ def test_a_corrupt_chunk_of_a_sweep_without_its_tables_exits_2(copies: dict[str,
     assert_exit(2, r.exit_code, r.output, grid)
 
 
-@pytest.mark.parametrize("spoil", ["binary", "folder"])
-def test_a_sweep_manifest_that_is_not_text_or_not_a_file_exits_2(
-    spoil: str, copies: dict[str, Path]
-) -> None:
-    manifest = copies["grid"] / "sweep.json"
+def _spoil_manifest(manifest: Path, spoil: str) -> None:
     manifest.unlink()
-    manifest.mkdir() if spoil == "folder" else manifest.write_bytes(b"\xff\xfe\x00")
-    r = invoke("plot", copies["grid"], "--by", CRED)
+    if spoil == "folder":
+        manifest.mkdir()
+    elif spoil == "fifo":
+        os.mkfifo(manifest)  # a read would wait for a writer forever
+    else:
+        manifest.write_bytes(b"\xff\xfe\x00")
+
+
+@pytest.mark.parametrize("spoil", ["binary", "folder", "fifo"])
+@pytest.mark.parametrize(
+    "command", [["plot", "{grid}", "--by", CRED], ["sensitivity", "{sobol}"]], ids=["plot", "sa"]
+)
+def test_a_sweep_manifest_that_is_not_text_or_not_a_file_exits_2(
+    spoil: str, command: list[str], copies: dict[str, Path]
+) -> None:
+    args = [a.format(grid=copies["grid"], sobol=copies["sobol"]) for a in command]
+    manifest = Path(args[1]) / "sweep.json"
+    _spoil_manifest(manifest, spoil)
+    r = invoke(*args)
     assert_exit(2, r.exit_code, r.output, manifest)
+    assert {"binary": "not UTF-8", "folder": "directory", "fifo": "FIFO"}[spoil] in r.output
 
 
 def test_reproduce_of_a_corrupt_table_reports_it_altered_not_a_crash(

@@ -20,10 +20,11 @@ import pytest
 from click.testing import CliRunner, Result
 from pandas.testing import assert_frame_equal
 
+import sim.design
 import sim.sweep as sweep_mod
 import sim.sweep_backends
 from sim.cli import main
-from sim.cli.sweeps import TIMESERIES_CHOICES
+from sim.cli.sweeps import MAX_REPLICATES, TIMESERIES_CHOICES
 from sim.design import Design, design_from_options, point_key, run_seed
 from sim.runner import run_once
 from sim.scenario import LoadedScenario, scenario_from_dict
@@ -230,6 +231,7 @@ def test_at_most_two_chunks_per_worker_are_in_flight(
 # --------------------------------------------------------------------------- resume
 
 
+@pytest.mark.slow  # a real process killed mid-sweep, then two more sweeps: ~20 s
 def test_sweep_killed_with_sigkill_resumes_to_the_same_tables(tmp_path: Path) -> None:
     args: list[str | Path] = [
         "sweep", "latam_2025", "--param", f"{CRED}=0.2:0.9:15", "-n", "4",
@@ -355,7 +357,7 @@ def test_fail_fast_stops_at_the_first_failure(
     text = flat(r.output)
     assert "run2failed(RuntimeError:boomforseed" in text and "(--fail-fast)" in text
     assert f"Traceback:{trace}" in text and "boom for seed" in trace.read_text()
-    assert sorted(folder.done_runs()) == [0, 1, 2, 3]  # runs 4..7 never started
+    assert list(folder.done_runs().runs) == [0, 1, 2, 3]  # runs 4..7 never started
     assert folder.manifest()["status"] == "running"
     assert not (folder.path / "runs.parquet").exists()
 
@@ -451,7 +453,8 @@ def test_affinity_series_follow_the_scenario_powers(
     assert plan(base, design, timeseries="none").variables == ()
 
 
-def test_timeseries_choices_of_the_command_are_the_library_s() -> None:
+def test_choices_and_limits_of_the_command_are_the_library_s() -> None:
     assert TIMESERIES_CHOICES == TIMESERIES_KINDS
+    assert MAX_REPLICATES == sim.design.MAX_REPLICATES
     r = CliRunner().invoke(main, ["sweep", "--help"])
     assert "affinity.<P>" in r.output and "everypowerofthescenario" in flat(r.output)

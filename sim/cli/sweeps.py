@@ -30,11 +30,14 @@ from sim.cli.scenarios import print_warnings
 if TYPE_CHECKING:
     import pandas as pd
 
+    from sim.design import Design
+    from sim.schema.scenario import Scenario
     from sim.sweep import Plan, SweepOutcome
 
 # `sim.sweep.TIMESERIES_KINDS`, spelled out so that `geosim --help` does not load the model
 # (a test checks the two agree).
 TIMESERIES_CHOICES = ("tilt", "affinity", "none")
+MAX_REPLICATES = 2**53  # `sim.design.MAX_REPLICATES`, spelled out for the same reason
 
 
 class Backend(TypedDict):
@@ -67,7 +70,7 @@ class Backend(TypedDict):
 @click.option(
     "--replicates",
     "-n",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=MAX_REPLICATES),
     default=None,
     help="Replicates per design point (default: the design's, else 1).",
 )
@@ -179,8 +182,8 @@ def sweep(
             default_seed=loaded.scenario.time.seed,
         )
         design = with_options(design, dates, outcomes)
+        _fits(loaded.scenario, design, timeseries, backend, force)  # before points are built
         p = plan(loaded, design, timeseries, Places(tree, outcomes, dates))
-        _fits(p, backend, force)
         if not quiet:
             err.print(
                 f"sweep: {len(p.points)} design points x {design.replicates} replicates "
@@ -196,11 +199,14 @@ def sweep(
             sys.exit(EXIT_FAILED)
 
 
-def _fits(p: Plan, backend: Backend, force: bool) -> None:
-    """Refuse workers and chunks that would not fit in memory; the number of runs does not
+def _fits(
+    scenario: Scenario, design: Design, timeseries: str, backend: Backend, force: bool
+) -> None:
+    """Refuse design points, workers and chunks that would not fit in memory; replicates do not
     count, since every finished chunk goes to disk."""
     from sim.budget import Backend as Where
     from sim.budget import check_budget, sweep_estimate
+    from sim.sweep import timeseries_variables
 
     where: Where = "local"
     workers = backend["workers"]
@@ -208,12 +214,20 @@ def _fits(p: Plan, backend: Backend, force: bool) -> None:
         where, workers = "remote", 1
     elif backend["dask_local"]:
         where, workers = "dask-local", backend["dask_local"]
-    kept = len(p.variables)
+    kept = len(timeseries_variables(timeseries, scenario))
+    points = design.point_count()
     estimate = sweep_estimate(
-        p.base.scenario, kept, len(p.tasks), workers, backend["chunk_size"], where
+        scenario,
+        kept,
+        points * design.replicates,
+        workers,
+        backend["chunk_size"],
+        where,
+        (points, len(design.parameters)),
     )
     advice = "Give fewer workers (--workers, --dask-local) or a smaller --chunk-size"
-    check_budget(estimate, force=force, advice=advice + (", or --timeseries none" if kept else ""))
+    advice += ", or --timeseries none" if kept else ""
+    check_budget(estimate, force=force, advice=advice + ", or fewer design points")
 
 
 def _execute(p: Plan, out_dir: Path, backend: Backend, quiet: bool) -> SweepOutcome:
