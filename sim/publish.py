@@ -174,7 +174,7 @@ def _make_parent(parent: Path) -> None:
     except FileExistsError:
         raise ResultsError(f"{parent} exists and is not a folder; choose another --out") from None
     except OSError as exc:
-        raise OutputError(f"cannot create results folder {parent}: {exc.strerror}") from None
+        raise os_failure(exc, "create results folder", parent) from None
 
 
 @contextmanager
@@ -221,12 +221,12 @@ def publish(slot: Slot, fill: Callable[[Path], None]) -> Path:
             tempfile.mkdtemp(prefix=f".{slot.name}.", suffix=".partial", dir=slot.parent)
         )
     except OSError as exc:
-        raise OutputError(f"cannot create a staging folder in {slot.parent}: {exc}") from None
+        raise os_failure(exc, "create a staging folder in", slot.parent) from None
     try:
         try:
             fill(staging)
         except OSError as exc:
-            raise OutputError(f"cannot write results into {slot.parent}: {exc}") from None
+            raise os_failure(exc, "write results into", slot.parent) from None
         os.chmod(staging, 0o755)  # mkdtemp makes it private; a published folder is not
         _rename_into_place(staging, slot.final)
     except BaseException:
@@ -244,4 +244,4 @@ def _rename_into_place(staging: Path, final: Path) -> None:
     except OSError as exc:
         if exc.errno in (errno.ENOTEMPTY, errno.EEXIST):
             raise ResultsError(f"{final} appeared while the run was written") from None
-        raise OutputError(f"cannot publish {final}: {exc.strerror}") from None
+        raise os_failure(exc, "publish", final) from None

@@ -155,6 +155,23 @@ def test_the_reason_is_the_operating_systems_words() -> None:
     assert os_reason(OSError("Timed out trying to connect")) == "Timed out trying to connect"
 
 
+def test_a_results_folder_that_cannot_be_published_gives_the_os_words_not_pyarrows(
+    tmp_path: Path,
+) -> None:
+    """pyarrow words a full disk in prose of its own around the errno: the message gives the
+    folder the user chose and the operating system's words, never the staging folder's name."""
+    from sim.errors import OutputError
+    from sim.publish import claimed, publish
+
+    def fill(staging: Path) -> None:
+        raise OSError(errno.ENOSPC, f"Error writing bytes to file. Detail: [errno 28] {NO_SPACE}")
+
+    with claimed(tmp_path, "one", "one") as slot, pytest.raises(OutputError) as caught:
+        publish(slot, fill)
+    assert str(caught.value) == f"cannot write results into {tmp_path}: {NO_SPACE}"
+    assert not list(tmp_path.glob(".one.*"))  # the staging folder went with the failure
+
+
 @pytest.mark.parametrize("command", ["sweep", "schema"])
 def test_a_full_disk_while_writing_a_text_file_exits_1_naming_the_file(
     command: str, copies: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -156,6 +156,9 @@ def test_a_damaged_chunk_is_redone_on_resume(
     r = cli(mini_file, *GRID, "--out", tmp_path / "out")
     assert r.exit_code == 0, r.output
     assert summary(r.output) == (8, 2, 6, 0)  # that chunk's two runs again, nothing else
+    if (kind, damage) != ("runs", "deleted"):  # without a runs file its runs are simply not done
+        assert "warning: chunk 00000002-00000003 was damaged (" in r.stderr
+        assert "its runs were done again" in r.stderr
     assert folder.manifest()["status"] == "complete"
     assert_same_tables(folder, reference)
 

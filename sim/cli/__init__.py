@@ -4,8 +4,10 @@ Exit status: 0 success; 1 a check or reproduction failed, or the environment fai
 results folder not writable, a full disk or a file-size limit, `--out` not a folder, a Dask
 scheduler out of reach, a worker process killed: the message names the path or address and
 the operating system's reason); 2 bad input (scenario, override, design, usage, or a results
-folder the user named with a file missing or corrupt); 3 an internal error (a bug: please
-report it, rerun with --debug). `sim.cli.common.handle_errors` maps errors to these.
+folder the user named with a file missing or corrupt, work estimated beyond the machine's
+memory, a sweep folder another sweep is writing); 3 an internal error (a bug: please report
+it, rerun with --debug); 130 interrupted (Ctrl-C, SIGTERM or SIGHUP; a sweep resumes).
+`sim.cli.common.handle_errors` maps errors to these.
 
 One module per group of commands: `runs` (run, check, reproduce), `scenarios` (validate,
 sources, schema, list), `plot`, `sweeps` (sweep, sensitivity), `calibrate`, `backcast`

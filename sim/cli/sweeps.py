@@ -256,6 +256,16 @@ def _execute(p: Plan, out_dir: Path, backend: Backend, quiet: bool) -> SweepOutc
 
 
 def _report(outcome: SweepOutcome, quiet: bool) -> None:
+    shown = 20  # a folder whose every chunk was damaged needs no list of thousands of lines
+    for entry in outcome.redone[:shown]:
+        chunk, _, why = entry.partition(": ")
+        err.print(
+            f"[yellow]warning[/yellow]: chunk {chunk} was damaged ({escape(why)}); its runs were "
+            "done again",
+            soft_wrap=True,
+        )
+    if len(outcome.redone) > shown:
+        err.print(f"[yellow]warning[/yellow]: and {len(outcome.redone) - shown} more chunks")
     if quiet:
         out.print(str(outcome.folder.path))
         return
