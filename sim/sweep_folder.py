@@ -36,6 +36,7 @@ from sim.publish import try_lock, unlock
 from sim.results import atomic_write_text
 from sim.results_format import FORMAT_HISTORY, FORMAT_VERSION, write_parquet
 from sim.run_set import RunSet
+from sim.sweep_manifest import manifest_design, manifest_problem
 from sim.vocabulary import RunStatus
 
 PARTIAL_PREFIX = "_partial."
@@ -155,6 +156,9 @@ class SweepFolder:
         refusal = format_refusal(self.path, data)
         if refusal is not None:
             raise refusal
+        problem = manifest_problem(data)
+        if problem is not None:
+            raise ResultsError(f"{path}: not a geosim sweep manifest: {problem}")
         return data
 
     def write_manifest(self, manifest: dict[str, Any]) -> None:
@@ -163,7 +167,7 @@ class SweepFolder:
 
     def design(self) -> Design:
         """The design the sweep ran."""
-        return Design.model_validate(self.manifest()["design"])
+        return manifest_design(self.manifest())
 
     def done_runs(self) -> DoneRuns:
         """Runs already on disk, and which of them failed."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import errno
+import json
 import os
 import re
 import shlex
@@ -533,6 +534,44 @@ def test_a_sweep_manifest_that_is_not_text_or_not_a_file_exits_2(
     r = invoke(*args)
     assert_exit(2, r.exit_code, r.output, manifest)
     assert {"binary": "not UTF-8", "folder": "directory", "fifo": "FIFO"}[spoil] in r.output
+
+
+@pytest.mark.parametrize(
+    ("edit", "problem"),
+    [
+        (lambda m: m.update(design={"method": "bogus"}), "design.method: Input should be"),
+        (lambda m: m.pop("design"), "design: missing"),
+        (lambda m: m["design"].update(replicates=-1), "design.replicates: Input should be"),
+        (lambda m: m["design"].update(parameters={}), "design.parameters:"),
+        (lambda m: m.update(timeseries=7), "timeseries: expected a list of variable names"),
+        (lambda m: m.update(status=None), "status: expected one of running, complete, found null"),
+        (lambda m: m.update(runs="8"), "runs: expected a count of runs, found a text"),
+        (lambda m: m.update(fingerprint=[]), "fingerprint: expected a text, found a list"),
+    ],
+    ids=["method", "no-design", "replicates", "parameters", "timeseries", "status", "runs", "fp"],
+)
+@pytest.mark.parametrize(
+    "command",
+    [["plot", "{grid}", "--by", CRED], ["sensitivity", "{sobol}"], ["sweep"]],
+    ids=["plot", "sa", "resume"],
+)
+def test_an_edited_sweep_manifest_exits_2_naming_the_field(
+    edit: Any, problem: str, command: list[str], copies: dict[str, Path], made: dict[str, Path]
+) -> None:
+    """Each of these was an internal error (exit 3) or pydantic's prose before."""
+    if command == ["sweep"]:  # resuming: the same sweep, its folder where the sweep puts it
+        root = copies["grid"].parent / "root"
+        folder = Path(shutil.copytree(copies["grid"], root / "sweeps" / made["grid"].name))
+        args: list[Any] = ["sweep", copies["scenario"], *GRID, "-n", "2", "--out", root]
+    else:
+        args = [a.format(grid=copies["grid"], sobol=copies["sobol"]) for a in command]
+        folder = Path(args[1])
+    manifest = folder / "sweep.json"
+    data = json.loads(manifest.read_text("utf-8"))
+    edit(data)
+    manifest.write_text(json.dumps(data), "utf-8")
+    r = invoke(*args)
+    assert_exit(2, r.exit_code, r.output, manifest, "not a geosim sweep manifest", problem)
 
 
 def test_reproduce_of_a_corrupt_table_reports_it_altered_not_a_crash(

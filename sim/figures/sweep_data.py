@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import pandas as pd
+from pydantic import ValidationError
 
 from sim.design import Design
 from sim.errors import ResultsError
@@ -19,6 +20,7 @@ from sim.results import reading
 from sim.scenario import Scenario
 from sim.sensitivity import unknown_name
 from sim.sweep_folder import SweepFolder
+from sim.sweep_manifest import first_problem, manifest_design
 from sim.vocabulary import RUN_COLUMNS, RunStatus
 
 __all__ = [
@@ -112,11 +114,12 @@ def open_sweep(folder: str | Path | HasPath | SweepData) -> SweepData:
     reader = SweepFolder(path)
     with reading(path / "sweep.json"):  # a missing or corrupt file is a bad folder (exit 2)
         manifest = reader.manifest()
+    design = manifest_design(manifest)
     try:
-        design = Design.model_validate(manifest["design"])
         scenario = Scenario.model_validate(manifest["resolved_scenario"])
-    except (KeyError, ValueError) as exc:
-        raise ResultsError(f"{path}/sweep.json: not a geosim sweep manifest ({exc})") from None
+    except ValidationError as exc:
+        problem = first_problem(exc, "resolved_scenario")
+        raise ResultsError(f"{path}/sweep.json: not a geosim sweep manifest: {problem}") from None
     with reading(path):
         runs = reader.runs()
     return SweepData(path, manifest, design, scenario, runs)
