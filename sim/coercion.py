@@ -86,37 +86,18 @@ class Coercion(CoercionCosts):
             self.note(LogKind.DEFIED, target, sender, origin=t.origin, **choice.details())
 
     def comply(self, t: Threat, details: dict[str, Any]) -> None:
-        """Apply the demand, record resentment, lift what the threat had imposed."""
-        i, j = t.target, t.sender
-        was_imposed = t.status == "imposed"
-        t.status, t.resolved = "complied", self.steps
+        """The target meets the demand of `t`: it resents yielding, and every threat for the
+        demand ends, `t` first (the same demand, met once: every measure for it ends)."""
         a = self.rules.alignment
-        self.alignment.coercion[i, j] -= a.coercion_backlash * a.compliance_resentment
-        self.note(
-            LogKind.COMPLIED,
-            self.index.states[i],
-            self.index.powers[j],
-            origin=t.origin,
-            after_imposition=was_imposed,
-            **details,
-        )
-        d = t.demand
-        if d.leave_bloc is not None:
-            pressure = {"under_pressure_from": self.index.powers[j], "stays_out": True}
-            self.set_membership(d.leave_bloc, i, "none", LogKind.LEFT, **pressure)
-            # Complying is a commitment: rejoining would defy the demand, so the state keeps out
-            # (a standing policy, as `stays_out` in a scenario) unless an event puts it back.
-            self.membership.stays_out[i, self.membership.index[d.leave_bloc]] = True
-        elif d.policy is not None:
-            self.set_policy(i, d.policy, d.active)
-        if was_imposed:
-            self.release(t, f"complied with {t.origin}")
-        self.start_cooldown(t)
-        for u in self.same_demand(t):  # the same demand, met once: every measure for it ends
-            self.settle(u, t.origin)
+        self.alignment.coercion[t.target, t.sender] -= a.coercion_backlash * a.compliance_resentment
+        self.settle(t, t, details)
+        for u in self.same_demand(t):
+            self.settle(u, t, {"answered_by": t.origin})
 
-    def settle(self, u: Threat, answered_by: str) -> None:
-        """A threat whose demand the target met by complying with another one."""
+    def settle(self, u: Threat, answered: Threat, details: dict[str, Any]) -> None:
+        """End `u` as complied because the target complied with `answered` (`u` itself, or
+        another threat for the same demand): log it, apply the demand (once, for the threat
+        answered), lift what `u` had imposed, start its cooldown."""
         was_imposed = u.status == "imposed"
         u.status, u.resolved = "complied", self.steps
         self.note(
@@ -125,11 +106,25 @@ class Coercion(CoercionCosts):
             self.index.powers[u.sender],
             origin=u.origin,
             after_imposition=was_imposed,
-            answered_by=answered_by,
+            **details,
         )
+        if u is answered:
+            self.meet(u)
         if was_imposed:
-            self.release(u, f"complied with {answered_by}")
+            self.release(u, f"complied with {answered.origin}")
         self.start_cooldown(u)
+
+    def meet(self, t: Threat) -> None:
+        """Apply the demand of `t` to its target (under pressure from its sender)."""
+        i, d = t.target, t.demand
+        if d.leave_bloc is not None:
+            pressure = {"under_pressure_from": self.index.powers[t.sender], "stays_out": True}
+            self.set_membership(d.leave_bloc, i, "none", LogKind.LEFT, **pressure)
+            # Complying is a commitment: rejoining would defy the demand, so the state keeps out
+            # (a standing policy, as `stays_out` in a scenario) unless an event puts it back.
+            self.membership.stays_out[i, self.membership.index[d.leave_bloc]] = True
+        elif d.policy is not None:
+            self.set_policy(i, d.policy, d.active)
 
     def enforce(self, t: Threat) -> None:
         """Deadline of a defied threat: the sender carries it out or backs down."""

@@ -32,11 +32,11 @@ if TYPE_CHECKING:
 Method = Literal["grid", "lhs", "sobol", "morris"]
 
 MAX_INTEGER = 2**53
+"""Integer ranges lie within +-2**53: beyond it a float (how `low` and `high` are held) cannot
+name every integer."""
 MAX_REPLICATES = 2**53
 """Replicates a design may ask for: far beyond any sweep that can finish, and small enough
 that run ids (point x replicates + replicate) of a design that fits in memory stay int64."""
-"""Integer ranges lie within +-2**53: beyond it a float (how `low` and `high` are held) cannot
-name every integer."""
 _INT64 = 2**63
 """Integer values must fit the results tables' 64-bit integer columns."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from dataclasses import dataclass
 
@@ -74,6 +75,22 @@ def os_failure(exc: OSError, doing: str, path: object) -> OutputError:
     """`cannot <doing> <path>: <reason>`. `path` is what the user asked for: the OS may have
     named a temporary sibling, which would mean nothing to them."""
     return OutputError(f"cannot {doing} {path}: {os_reason(exc)}")
+
+
+PATH_ERRNOS = frozenset(
+    {errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.ELOOP, errno.ENAMETOOLONG, errno.EINVAL}
+)
+"""Errors in a path as the user typed it (no such file, a loop of symbolic links, a name too
+long): bad input. Any other errno on reading (no permission, an I/O error, too many open files)
+is the environment's failure."""
+
+
+def read_failure(exc: OSError, path: object, bad_input: GeosimError) -> GeosimError:
+    """`bad_input` if reading `path` failed over the path itself (PATH_ERRNOS); else an
+    EnvironmentFailure (exit 1): `cannot read <path>: <the OS's reason>`."""
+    if exc.errno in PATH_ERRNOS:
+        return bad_input
+    return EnvironmentFailure(f"cannot read {path}: {os_reason(exc)}")
 
 
 class NumericalError(GeosimError):

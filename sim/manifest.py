@@ -28,7 +28,7 @@ from pydantic import (
     field_validator,
 )
 
-from sim.errors import Problem, ResultsError, ScenarioError
+from sim.errors import Problem, ResultsError, ScenarioError, os_reason, read_failure
 from sim.loader import dotted
 from sim.regular_files import NotRegularFile, open_regular, read_regular
 from sim.results_format import FORMAT_HISTORY, FORMAT_VERSION, RUN_TABLES, TABLES
@@ -181,7 +181,8 @@ def read_limited(path: Path, limit: int) -> bytes:
     except NotRegularFile as exc:
         raise ResultsError(f"{path}: {exc}") from None
     except OSError as exc:
-        raise ResultsError(f"{path}: cannot be read ({exc.strerror})") from None
+        bad = ResultsError(f"{path}: cannot be read ({os_reason(exc)})")
+        raise read_failure(exc, path, bad) from None
     if len(data) > limit:
         raise ResultsError(f"{path}: larger than {limit} bytes; not a file geosim wrote")
     return data
@@ -432,7 +433,7 @@ def _check(path: Path, digest: str | None) -> FileCheck:
     except NotRegularFile as exc:
         return FileCheck(name, Status.ALTERED, f"not a regular file ({exc.kind})")
     except OSError as exc:
-        return FileCheck(name, Status.ALTERED, f"cannot be read: {exc.strerror}")
+        return FileCheck(name, Status.ALTERED, f"cannot be read: {os_reason(exc)}")
     if same:
         return FileCheck(name, Status.IDENTICAL)
     return FileCheck(name, Status.ALTERED, "the folder's copy no longer matches its manifest")

@@ -57,8 +57,11 @@ def try_lock(path: Path) -> IO[str] | None:
     removed may then lock an inode no longer at `path`, so the lock counts only if `path` is
     still the file locked, else it starts again. OSError if the file cannot be created.
     """
+    # O_NOFOLLOW: a symbolic link planted at `path` would otherwise have its target locked and
+    # truncated (the holder writes its name into the lock file)
+    flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
     for _ in range(_LOCK_ATTEMPTS):
-        handle = path.open("a+", encoding="utf-8")
+        handle = os.fdopen(os.open(path, flags, 0o644), "r+", encoding="utf-8")
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -292,9 +292,10 @@ def _arrow(type_name: str) -> pa.DataType:
     return ARROW_TYPES[type_name]
 
 
-def _same_type(actual: pa.DataType, expected: pa.DataType) -> bool:
+def same_type(actual: pa.DataType, expected: pa.DataType) -> bool:
+    """Whether a column read back has the type described (any string type for `string`)."""
     if pa.types.is_dictionary(expected):
-        return bool(pa.types.is_dictionary(actual)) and _same_type(actual.value_type, pa.string())
+        return bool(pa.types.is_dictionary(actual)) and same_type(actual.value_type, pa.string())
     if pa.types.is_string(expected):
         return bool(pa.types.is_string(actual) or pa.types.is_large_string(actual))
     return bool(actual.equals(expected))
@@ -324,7 +325,7 @@ def check_schema(actual: pa.Schema, table: Table, extra: Mapping[str, str]) -> l
     for f in want:
         if f.name in actual.names:
             got = actual.field(f.name).type
-            if not _same_type(got, f.type):
+            if not same_type(got, f.type):
                 problems.append(f"{table.name}.{f.name}: type {got}, expected {f.type}")
     return problems
 

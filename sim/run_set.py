@@ -62,6 +62,19 @@ class RunSet:
         for start, stop in self.ranges():
             yield from range(start, stop)
 
+    def gaps(self, stop: int) -> Iterator[tuple[int, int]]:
+        """The ranges [start, stop) of ids from 0 to `stop` that are not in the set, in order:
+        a resumed sweep's work, found without walking the ids already done."""
+        start = 0
+        for a, b in self.ranges():
+            if a >= stop:
+                break
+            if a > start:
+                yield start, a
+            start = max(start, b)
+        if start < stop:
+            yield start, stop
+
     def copy(self) -> RunSet:
         """An independent copy (as cheap as the ranges are few)."""
         other = RunSet()

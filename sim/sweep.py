@@ -56,7 +56,8 @@ from sim.runner import RunView, long_frame, run_once
 from sim.scenario import LoadedScenario, Scenario, validate_tree
 from sim.sweep_backends import run_chunks, termination_as_interrupt
 from sim.sweep_consolidate import Layout, consolidate
-from sim.sweep_folder import ChunkResult, DoneRuns, SweepFolder, lock_holder
+from sim.sweep_folder import ChunkResult, DoneRuns, SweepFolder
+from sim.sweep_lock import lock_holder
 from sim.sweep_outcomes import Places, checked_outcomes
 from sim.sweep_tables import (
     TIMESERIES_KINDS,

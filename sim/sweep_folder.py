@@ -16,11 +16,9 @@ import hashlib
 import json
 import os
 import shutil
-import socket
 from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,17 +30,15 @@ import pyarrow.parquet as pq
 from sim.design import Design
 from sim.errors import ResultsError, os_failure
 from sim.manifest import MAX_MANIFEST_BYTES, read_limited
-from sim.publish import try_lock, unlock
-from sim.results import atomic_write_text
+from sim.results import atomic_write_text, first_line
 from sim.results_format import FORMAT_HISTORY, FORMAT_VERSION, write_parquet
 from sim.run_set import RunSet
-from sim.sweep_manifest import manifest_design, manifest_problem
+from sim.sweep_lock import holding
+from sim.sweep_manifest import manifest_design, manifest_problem, runs_problem
 from sim.vocabulary import RunStatus
 
 PARTIAL_PREFIX = "_partial."
 """Internal per-run columns of chunk files (`sim.sweep_tables`), never shown to readers."""
-LOCK_FILE = ".sweep.lock"
-"""The lock a sweep holds on its folder while it writes there (its holder written inside)."""
 CONSOLIDATED = (
     "runs.parquet",
     "points.parquet",
@@ -57,10 +53,6 @@ CONSOLIDATED = (
 
 class SweepFormatError(ResultsError):
     """A sweep folder written in another results format: not resumed, not read (exit 2)."""
-
-
-class SweepBusy(ResultsError):
-    """Another sweep holds the folder's lock (exit 2): nothing was changed."""
 
 
 @dataclass(frozen=True)
@@ -184,27 +176,9 @@ class SweepFolder:
 
     @contextmanager
     def locked(self, holder: Mapping[str, Any]) -> Iterator[SweepFolder]:
-        """Hold the folder's lock (creating the folder) while the block writes to it.
-
-        `holder` (pid, host, start time) is written into the lock file for whoever finds the
-        folder locked: SweepBusy names it. OutputError (exit 1) if the folder cannot be made.
-        """
-        path = self.path / LOCK_FILE
-        try:
-            self.path.mkdir(parents=True, exist_ok=True)
-            handle = try_lock(path)
-        except OSError as exc:
-            raise os_failure(exc, "lock the sweep folder", self.path) from None
-        if handle is None:
-            raise SweepBusy(_busy_message(self.path, path))
-        try:
-            handle.seek(0)
-            handle.truncate()
-            handle.write(json.dumps(dict(holder)))
-            handle.flush()
+        """Hold the folder's lock (`sim.sweep_lock.holding`) while the block writes to it."""
+        with holding(self.path, holder):
             yield self
-        finally:
-            unlock(path, handle)
 
     def tidy(self) -> None:
         """Remove leftovers of an interrupted run: temporary files, and time series and
@@ -356,14 +330,22 @@ class SweepFolder:
         return t.take(pc.sort_indices(t["run"])).combine_chunks()
 
     def runs(self) -> pd.DataFrame:
-        """Every run row, sorted by run (from the consolidated file, else from the chunks)."""
-        self.manifest()  # refuses another results format
+        """Every run row, sorted by run (from the consolidated file, else from the chunks).
+
+        ResultsError (exit 2) if a column every reader relies on is missing: a runs table
+        replaced by another Parquet file decodes, but is not this sweep's."""
+        types = self.manifest()["parameter_types"]
         whole = self.path / "runs.parquet"
         if whole.exists():
-            return as_pandas(pq.read_table(whole))
-        t = self.chunk_runs()
-        public = [c for c in t.column_names if not c.startswith(PARTIAL_PREFIX)]
-        return as_pandas(t.select(public))
+            t = pq.read_table(whole)
+        else:
+            t = self.chunk_runs()
+            t = t.select([c for c in t.column_names if not c.startswith(PARTIAL_PREFIX)])
+        problem = runs_problem(t.schema, types)
+        if problem is not None:
+            where = whole if whole.exists() else self.chunks
+            raise ResultsError(f"{where}: not this sweep's runs table: {problem}")
+        return as_pandas(t)
 
     def points(self) -> pd.DataFrame:
         """The design points and their point-level outcomes (written when the sweep completes)."""
@@ -451,39 +433,10 @@ def read_chunk(path: Path, columns: Sequence[str] | None = None) -> pa.Table:
 
 def _corrupt(path: Path, exc: BaseException) -> ResultsError:
     return ResultsError(
-        f"{path}: corrupt ({_first_line(exc)}); running the sweep command again redoes its runs"
+        f"{path}: corrupt ({first_line(exc)}); running the sweep command again redoes its runs"
     )
-
-
-def _first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines() or [type(exc).__name__]
-    return lines[0][:300]
 
 
 def _key(chunk_file: Path) -> str:
     """`A-B` (or `A-B-k`) of `runs-A-B.parquet`, `ts-A-B.parquet`, `sum-A-B.json`."""
     return chunk_file.name.split("-", 1)[1].rsplit(".", 1)[0]
-
-
-def lock_holder(command: Sequence[str]) -> dict[str, Any]:
-    """What a sweep writes into the lock it holds: this process, host, start time, command."""
-    return {
-        "pid": os.getpid(),
-        "host": socket.gethostname(),
-        "started": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": list(command),
-    }
-
-
-def _busy_message(folder: Path, lock: Path) -> str:
-    """Who holds a sweep folder's lock, from what it wrote into the lock file."""
-    try:
-        holder = json.loads(lock.read_text("utf-8"))
-        who = f"pid {holder['pid']} on {holder['host']}, started {holder['started']}"
-    except (OSError, ValueError, TypeError, KeyError):
-        who = "a process that has not written its name yet"
-    return (
-        f"{folder}: another sweep is writing this folder ({who}); nothing was changed. Wait "
-        "for it to finish, or stop it: a stopped sweep's lock is released, and running the "
-        "same command again resumes it."
-    )

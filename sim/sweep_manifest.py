@@ -1,20 +1,23 @@
-"""What a sweep.json must hold for geosim to read the sweep or resume it.
+"""What a sweep's sweep.json and runs table must hold for geosim to read the sweep.
 
-A sweep manifest is read back like any input: it may have been edited, truncated or replaced
-since the sweep wrote it. Every field a reader relies on is checked when the manifest is read
-(`sim.sweep_folder.SweepFolder.manifest`), so that a damaged one is refused at once, naming the
-field (exit 2), instead of failing later deep inside an analysis.
+A sweep folder is read back like any input: its files may have been edited, truncated or
+replaced since the sweep wrote them. Every manifest field a reader relies on is checked when the
+manifest is read (`sim.sweep_folder.SweepFolder.manifest`), and the runs table's columns when
+it is read (`SweepFolder.runs`), so that a damaged folder is refused at once, naming the field
+or column (exit 2), instead of failing later deep inside an analysis.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
+import pyarrow as pa
 from pydantic import ValidationError
 
 from sim.design import Design
+from sim.results_format import ARROW_TYPES, TABLES, expected_schema, same_type
 
 STATUSES = ("running", "complete")
 """`status`: the sweep is still being written, or its tables are consolidated."""
@@ -36,6 +39,10 @@ FIELDS: dict[str, tuple[str, Callable[[Any], bool]]] = {
     "timeseries": ("a list of variable names", _names),
     "design": ("a sweep design (a mapping)", lambda v: isinstance(v, dict)),
     "resolved_scenario": ("a scenario (a mapping)", lambda v: isinstance(v, dict)),
+    "parameter_types": (
+        "a mapping of parameters to column types",
+        lambda v: isinstance(v, dict) and all(t in ARROW_TYPES for t in v.values()),
+    ),
 }
 """The fields readers use: what each must be, and the test of it."""
 
@@ -74,3 +81,21 @@ def manifest_problem(data: dict[str, Any]) -> str | None:
 def manifest_design(data: dict[str, Any]) -> Design:
     """The design of a manifest `manifest_problem` passed."""
     return Design.model_validate(data["design"])
+
+
+def runs_problem(schema: pa.Schema, parameter_types: Mapping[str, str]) -> str | None:
+    """What makes a table with `schema` unreadable as the sweep's runs table (None: nothing):
+    a fixed or parameter column missing or of another type, or an outcome column that holds
+    neither numbers nor true/false."""
+    want = expected_schema(TABLES["runs"], parameter_types)
+    for f in want:
+        if f.name not in schema.names:
+            return f"no column {f.name!r}"
+        if not same_type(schema.field(f.name).type, f.type):
+            return f"column {f.name!r} holds {schema.field(f.name).type}, not {f.type}"
+    for name in schema.names:
+        kind = schema.field(name).type
+        plain = pa.types.is_integer(kind) or pa.types.is_floating(kind)
+        if name not in want.names and not (plain or pa.types.is_boolean(kind)):
+            return f"outcome column {name!r} holds {kind}, not numbers or true/false"
+    return None

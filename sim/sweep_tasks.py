@@ -7,11 +7,12 @@ sweep of ten, since its runs go to disk as they finish (`sim.sweep`).
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, overload
 
 from sim.design import run_seed
+from sim.run_set import RunSet
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,8 @@ class Tasks(Sequence[Task]):
     def __iter__(self) -> Iterator[Task]:
         return (self._task(run) for run in range(len(self)))
 
-    def without(self, done: Container[int]) -> Iterator[Task]:
+    def without(self, done: RunSet) -> Iterator[Task]:
         """The runs not in `done`, in run order (a resumed sweep's work)."""
-        return (self._task(run) for run in range(len(self)) if run not in done)
+        for start, stop in done.gaps(len(self)):
+            for run in range(start, stop):
+                yield self._task(run)

@@ -27,7 +27,7 @@ from ruamel.yaml.error import MarkedYAMLError, StreamMark, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.reader import ReaderError
 
-from sim.errors import Problem, ScenarioError
+from sim.errors import Problem, ScenarioError, os_reason, read_failure
 from sim.regular_files import NotRegularFile, read_regular
 
 Key = tuple[str | int, ...]
@@ -392,11 +392,12 @@ def read_yaml_file(path: Path, kind: FileKind | None = None) -> tuple[Any, dict[
     try:
         raw = read_regular(path, MAX_BYTES)
     except NotRegularFile as exc:
-        raise problem_at(name, f"{exc}; expected a {what} file") from None
+        said = "is a directory" if exc.kind == "a directory" else str(exc)
+        raise problem_at(name, f"{said}; expected a {what} file") from None
     except FileNotFoundError:
         raise problem_at(name, "no such file") from None
     except OSError as exc:
-        raise problem_at(name, f"cannot read: {exc.strerror}") from None
+        raise read_failure(exc, name, problem_at(name, f"cannot read: {os_reason(exc)}")) from None
     except ValueError as exc:  # a path Python cannot pass to the OS (a NUL byte in it)
         raise problem_at(name, f"cannot read: {exc}") from None
     if len(raw) > MAX_BYTES:

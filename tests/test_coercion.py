@@ -323,62 +323,79 @@ def test_reconsideration_gives_the_same_yearly_share_for_monthly_and_quarterly_s
     assert shares["month"] == pytest.approx(shares["quarter"], abs=0.04)
 
 
-def _two_measures_world(salience: float) -> dict[str, Any]:
-    """MINI with two US threats to Mexico for the same demand: a tariff, then a stake."""
-    from conftest import MINI
-
-    data = copy.deepcopy(MINI)
-    data["states"]["MEX"]["policies"]["border_enforcement"]["salience"] = salience
-    data["events"] = {
-        "first": {
-            "type": "threat",
-            "date": "2025-02",
-            "sender": "USA",
-            "target": "MEX",
-            "demand": {"policy": "border_enforcement", "active": True},
-            "tariff": 0.25,
-            "credibility": 1.0,
-            "deadline_months": 0,
-        },
-        "second": {
-            "type": "threat",
-            "date": "2025-04",
-            "sender": "USA",
-            "target": "MEX",
-            "demand": {"policy": "border_enforcement", "active": True},
-            "stake": 0.002,
-            "credibility": 1.0,
-            "deadline_months": 0,
-        },
-    }
-    data["expect"] = {}
-    return data
+def _two_measures(
+    mini_dict: dict[str, Any], salience: float | str, tariff: bool = True
+) -> GeoModel:
+    """MINI where the US backs one demand on Mexico with two measures, each carried out at once
+    if defied: its border tariff (2025-02; left out if not `tariff`), then a stake of 3% of GDP
+    (2025-04). Run to the month of the second threat, with a sharp decision rule (sharpness 60)
+    so that each answer is certain whatever the seed."""
+    d = defiant(mexico(mini_dict), sharpness=60.0)
+    d["states"]["MEX"]["policies"]["border_enforcement"]["salience"] = salience
+    stake = {k: v for k, v in d["events"]["border"].items() if k != "tariff"}
+    d["events"]["second"] = {**stake, "date": "2025-04", "stake": 0.03}
+    if not tariff:
+        del d["events"]["border"]
+    return run_model(build(d), steps=4)
 
 
-def test_a_demand_is_decided_once_weighing_every_measure_in_force() -> None:
-    from sim.runner import run_once
-    from sim.validation import scenario_from_dict
+def answers(m: GeoModel, origin: str) -> list[dict[str, Any]]:
+    """Mexico's answers (complied or defied) to the threat `origin`, in log order."""
+    return [
+        r
+        for r in m.log.rows
+        if r["kind"] in ("complied", "defied")
+        and r["actor"] == "MEX"
+        and r["details"]["origin"] == origin
+    ]
 
-    spec = scenario_from_dict(_two_measures_world(0.05)).scenario
-    for seed in range(30):
-        log = run_once(spec, seed, collect=False).log
-        second = [r for r in log if r["details"].get("origin") == "second"]
-        answer = next((r for r in second if r["kind"] in ("complied", "defied")), None)
-        if answer is None:
-            continue  # Mexico complied before the second threat came
-        first = [r for r in log if r["details"].get("origin") == "first"]
-        first_in_force = any(r["kind"] == "imposed" for r in first) and not any(
-            r["kind"] in ("lifted", "complied") and r["step"] < answer["step"] for r in first
-        )
-        if answer["kind"] == "defied" and first_in_force:
-            # the tariff in force counts in the answer to the second threat
-            assert answer["details"]["cost_in_force"] > 0
-        complied = [r for r in log if r["kind"] == "complied" and r["actor"] == "MEX"]
-        if complied:
-            # one compliance answers both threats: neither stays imposed or outstanding
-            origins = {r["details"]["origin"] for r in complied}
-            assert origins == {"first", "second"}, complied
-            assert complied[0]["date"] == complied[-1]["date"]
+
+def test_a_demand_is_decided_once_weighing_every_measure_in_force(
+    mini_dict: dict[str, Any],
+) -> None:
+    """Mexico defies the tariff and would defy the stake alone, but yields to the stake while
+    the tariff is in force: it decides on the demand, and complying ends both measures."""
+    alone = answers(_two_measures(copy.deepcopy(mini_dict), 0.06, tariff=False), "second")
+    assert alone[0]["kind"] == "defied" and alone[0]["details"]["p"] < 1e-3
+    m = _two_measures(mini_dict, 0.06)
+    tariff, stake = m.coercion.threats
+    answer = answers(m, "second")[0]
+    imposed = [r for r in rows(m, "imposed", target="MEX") if r["details"]["origin"] == "border"]
+    assert answers(m, "border")[0]["kind"] == "defied" and imposed[0]["step"] < answer["step"]
+    assert answer["kind"] == "complied" and answer["details"]["p"] > 0.999
+    first_cost = answers(m, "border")[0]["details"]["cost_tariff"]
+    assert answer["details"]["cost_in_force"] == pytest.approx(first_cost, rel=0.01)
+    # one answer settles the demand: the tariff imposed for it is lifted in the same step
+    settled = answers(m, "border")[1]
+    assert settled["kind"] == "complied" and settled["step"] == answer["step"]
+    assert settled["details"]["answered_by"] == "second" and settled["details"]["after_imposition"]
+    assert (tariff.status, stake.status) == ("complied", "complied")
+    assert m.economy.tariff[m.state_index["MEX"], m.power_index["USA"]] == 0.0
+
+
+def test_reconsidering_weighs_every_measure_in_force_and_complying_ends_them_all(
+    mini_dict: dict[str, Any],
+) -> None:
+    """Both measures imposed: re-deciding on either weighs the other (certain), and complying
+    with one (as `redecide` applies it) lifts the other and restores the output it cut."""
+    m = _two_measures(mini_dict, "core")
+    tariff, stake = m.coercion.threats
+    assert (tariff.status, stake.status) == ("imposed", "imposed")
+    mex = m.state_agents[m.state_index["MEX"]]
+    on_tariff = mex.respond(tariff, certain=True).numbers
+    on_stake = mex.respond(stake, certain=True).numbers
+    assert on_tariff["cost_in_force"] == on_stake["cost_stake"] == 0.03
+    assert on_stake["cost_in_force"] == pytest.approx(on_tariff["cost_tariff"])
+    i, j = m.state_index["MEX"], m.power_index["USA"]
+    gdp = float(m.economy.gdp[i])
+    m.comply(tariff, {"reconsidered": True})
+    assert (tariff.status, stake.status) == ("complied", "complied")
+    settled = answers(m, "second")[-1]
+    assert settled["kind"] == "complied" and settled["details"]["answered_by"] == "border"
+    assert settled["details"]["after_imposition"] is True
+    assert m.economy.gdp[i] == pytest.approx(gdp / (1 - 0.03))  # the stake's cut restored
+    assert m.economy.tariff[i, j] == 0.0
+    assert m.policies.active[i, m.policies.col["border_enforcement"]] == 1.0
 
 
 def _measures(stakes: list[float], salience: float, end: str = "2026-12") -> dict[str, Any]:

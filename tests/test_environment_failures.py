@@ -25,8 +25,10 @@ import time
 from pathlib import Path
 from typing import Any, cast
 
+import click
 import matplotlib.figure
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner, Result
@@ -458,6 +460,24 @@ def test_read_only_run_and_sweep_folders_refuse_figures_and_tables_with_exit_1(
     assert_exit(1, code, stderr, sobol / "sensitivity-mean_tilt@end.csv", "Permission denied")
 
 
+@pytest.mark.slow
+def test_a_file_the_user_may_not_read_is_an_environment_failure_not_bad_input(
+    as_nobody: Any, copies: dict[str, Path], tmp_path: Path
+) -> None:
+    """Missing is bad input (exit 2); present but refused by the OS is exit 1, with its words."""
+    private = tmp_path / "private.yaml"
+    shutil.copy(copies["scenario"], private)
+    private.chmod(0o000)
+    manifest = copies["run"] / "manifest.json"
+    manifest.chmod(0o000)
+    code, stderr = as_nobody("validate", private)
+    assert_exit(1, code, stderr, f"cannot read {private}: Permission denied")
+    code, stderr = as_nobody("reproduce", copies["run"])
+    assert_exit(1, code, stderr, f"cannot read {manifest}: Permission denied")
+    code, stderr = as_nobody("validate", tmp_path / "absent.yaml")
+    assert_exit(2, code, stderr, "absent.yaml", "no such file")
+
+
 # --------------------------------------------------------------------------- bad folders: exit 2
 
 
@@ -574,6 +594,45 @@ def test_an_edited_sweep_manifest_exits_2_naming_the_field(
     assert_exit(2, r.exit_code, r.output, manifest, "not a geosim sweep manifest", problem)
 
 
+def _set(column: str, values: Any) -> Any:
+    def spoil(t: pa.Table) -> pa.Table:
+        return t.set_column(t.schema.get_field_index(column), column, pa.array(values(t)))
+
+    return spoil
+
+
+@pytest.mark.parametrize(
+    ("spoil", "problem"),
+    [
+        (lambda t: pa.table({"a": [1]}), "no column 'run'"),
+        (lambda t: t.drop_columns(["status"]), "no column 'status'"),
+        (lambda t: t.drop_columns([CRED]), f"no column '{CRED}'"),
+        (_set("status", lambda t: [5] * t.num_rows), "column 'status' holds int64, not string"),
+        (_set("run", lambda t: ["x"] * t.num_rows), "column 'run' holds string, not int64"),
+        (_set(CRED, lambda t: ["x"] * t.num_rows), f"column '{CRED}' holds string"),
+        (
+            _set("mean_tilt@end", lambda t: ["x"] * t.num_rows),
+            "outcome column 'mean_tilt@end' holds string, not numbers or true/false",
+        ),
+    ],
+    ids=["other-table", "no-status", "no-parameter", "status", "run", "parameter", "outcome"],
+)
+@pytest.mark.parametrize(
+    "command",
+    [["plot", "{grid}", "--outcome", "mean_tilt@end", "--x", CRED], ["sensitivity", "{sobol}"]],
+    ids=["plot", "sa"],
+)
+def test_a_runs_table_replaced_by_another_parquet_file_exits_2_naming_the_column(
+    spoil: Any, problem: str, command: list[str], copies: dict[str, Path]
+) -> None:
+    """A valid Parquet file that is not the sweep's runs table: these were exit 3 before."""
+    args = [a.format(grid=copies["grid"], sobol=copies["sobol"]) for a in command]
+    table = Path(args[1]) / "runs.parquet"
+    pq.write_table(spoil(pq.read_table(table)), table)
+    r = invoke(*args)
+    assert_exit(2, r.exit_code, r.output, table, "not this sweep's runs table", problem)
+
+
 def test_reproduce_of_a_corrupt_table_reports_it_altered_not_a_crash(
     copies: dict[str, Path],
 ) -> None:
@@ -585,15 +644,23 @@ def test_reproduce_of_a_corrupt_table_reports_it_altered_not_a_crash(
 # --------------------------------------------------------------------------- the command group
 
 
+def test_schema_out_that_cannot_be_written_exits_1_naming_it(tmp_path: Path) -> None:
+    target = tmp_path / "not-a-folder"
+    target.write_text("a file where a folder is expected")
+    r = invoke("schema", "--out", target / "schema.md")
+    assert_exit(1, r.exit_code, r.output, target / "schema.md")
+
+
 def test_an_os_error_in_a_command_without_handle_errors_exits_1_without_a_traceback(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """`geosim list` maps no errors itself: the command group does."""
+    """A command added without `handle_errors`: the command group maps its errors."""
 
-    def refuse(*args: Any, **kwargs: Any) -> None:
+    @click.command(name="bare")
+    def bare() -> None:
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), "/srv/geosim")
 
-    monkeypatch.setattr("sim.scenario.builtin_scenarios_dir", refuse)
-    r = invoke("list")
+    monkeypatch.setitem(main.commands, "bare", bare)
+    r = invoke("bare")
     assert isinstance(r.exception, SystemExit), r.exception  # not an escaped PermissionError
     assert_exit(1, r.exit_code, r.output, "/srv/geosim: Permission denied")

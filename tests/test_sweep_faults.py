@@ -29,7 +29,8 @@ from sim.cli import main
 from sim.design import run_seed
 from sim.errors import ResultsError
 from sim.publish import clean_stale_staging
-from sim.sweep_folder import LOCK_FILE, SweepFolder
+from sim.sweep_folder import SweepFolder
+from sim.sweep_lock import LOCK_FILE
 
 GRID = ["--param", f"{CRED}=0.3,0.8", "-n", "4", "--seed", "11", "--chunk-size", "2"]
 """8 runs in 4 chunks of 2."""
@@ -103,6 +104,20 @@ def test_a_locked_sweep_folder_is_refused_naming_its_holder_until_the_holder_die
     assert r.exit_code == 0, r.output
     assert summary(r.output) == (8, 0, 8, 0)
     assert not (folder.path / LOCK_FILE).exists()  # the sweep removed it when it let go
+
+
+def test_a_lock_file_planted_as_a_symbolic_link_is_not_followed(
+    mini_file: Path, tmp_path: Path
+) -> None:
+    """Following it would lock, then truncate and overwrite, whatever file it points at."""
+    folder = swept(mini_file, tmp_path / "out")
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    (folder.path / LOCK_FILE).symlink_to(victim)
+    r = cli(mini_file, *GRID, "--out", tmp_path / "out")
+    assert r.exit_code == 1, r.output
+    assert flat(f"cannot lock the sweep folder {folder.path}: Too many levels") in flat(r.output)
+    assert victim.read_text() == "precious"
 
 
 def test_a_run_is_written_once_even_if_a_backend_delivers_it_twice(

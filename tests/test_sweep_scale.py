@@ -53,6 +53,22 @@ def test_a_billion_runs_finished_in_order_are_one_range() -> None:
     assert len(runs) == 10**9 and len(copy) == 10**9 + 1
 
 
+@given(ids, st.integers(min_value=0, max_value=320))
+def test_gaps_are_exactly_the_ids_below_stop_not_in_the_set(added: list[int], stop: int) -> None:
+    runs = RunSet(added)
+    gaps = list(runs.gaps(stop))
+    assert [k for a, b in gaps for k in range(a, b)] == [k for k in range(stop) if k not in runs]
+    assert all(a < b for a, b in gaps)
+
+
+def test_resuming_a_billion_done_runs_does_not_walk_them() -> None:
+    done = RunSet()
+    done.add_range(0, 10**9)
+    tasks = Tasks([{"x": 0.1}], 10**9 + 2, root_seed=7)
+    left = tasks.without(done)  # a walk over the done ids would take minutes
+    assert [t.run for t in left] == [10**9, 10**9 + 1]
+
+
 def test_stretches_of_ids() -> None:
     assert list(stretches([5, 1, 2, 3, 9, 2])) == [(1, 4), (5, 6), (9, 10)]
     assert list(stretches([])) == []

@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 from test_sweep import CRED, only_folder, summary
 
-from sim.sweep_folder import LOCK_FILE
+from sim.sweep_lock import LOCK_FILE
 
 # --------------------------------------------------------------------------- /proc
 

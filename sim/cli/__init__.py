@@ -38,7 +38,8 @@ __all__ = ["main"]
 
 class _Commands(click.Group):
     """The command group: an error that escapes a command still gets a message and an exit
-    code (a command that writes without `handle_errors` would otherwise print a traceback)."""
+    code. Every command handles its errors itself, with its own context (so that a failure
+    can name the command's `--out`); this is the net under a command added without that."""
 
     def invoke(self, ctx: click.Context) -> Any:
         with handle_errors(ctx):

@@ -109,29 +109,33 @@ def sources(ctx: click.Context, scenario: str, unsourced: bool) -> None:
     is_flag=True,
     help="The results format reference (docs/results-format.md) instead of the scenario one.",
 )
-def schema_cmd(out_path: Path | None, results: bool) -> None:
+@click.pass_context
+def schema_cmd(ctx: click.Context, out_path: Path | None, results: bool) -> None:
     """Print the scenario format reference (generated from the schema), or with --results the
     results format reference (generated from sim.results_format)."""
-    if results:
-        from sim.results_reference import results_reference
+    with handle_errors(ctx):  # its own context: a failed write names --out
+        if results:
+            from sim.results_reference import results_reference
 
-        text = results_reference()
-    else:
-        from sim.reference import scenario_reference
+            text = results_reference()
+        else:
+            from sim.reference import scenario_reference
 
-        text = scenario_reference()
-    if out_path is None:
-        click.echo(text)
-    else:
-        from sim.results import atomic_write_text
+            text = scenario_reference()
+        if out_path is None:
+            click.echo(text)
+        else:
+            from sim.results import atomic_write_text
 
-        atomic_write_text(out_path, text)
+            atomic_write_text(out_path, text)
 
 
 @click.command(name="list")
-def list_cmd() -> None:
+@click.pass_context
+def list_cmd(ctx: click.Context) -> None:
     """List the scenarios shipped with geosim."""
     from sim.scenario import builtin_scenarios_dir
 
-    for p in sorted(builtin_scenarios_dir().glob("*.yaml")):
-        out.print(f"{p.stem:45s} {p}")
+    with handle_errors(ctx):
+        for p in sorted(builtin_scenarios_dir().glob("*.yaml")):
+            out.print(f"{p.stem:45s} {p}")
