@@ -120,7 +120,12 @@ def handle_errors(ctx: click.Context) -> Iterator[None]:
 def environment_failure(exc: BaseException, ctx: click.Context) -> EnvironmentFailure | None:
     """`exc` as an EnvironmentFailure (exit 1) if the machine failed rather than geosim or its
     input: the operating system refused (any OSError: no permission, disk full, file-size
-    limit, not a folder, a scheduler out of reach) or a worker process was killed. Else None."""
+    limit, not a folder, a scheduler out of reach) or a worker process was killed. Else None.
+
+    Every OSError counts, though one could come from a path geosim built wrongly (a bug): an
+    OSError does not say whose mistake it was, and reading the input's files maps its own
+    (a missing scenario is bad input before it gets here). The message names the path, so
+    such a bug still shows where it happened."""
     from concurrent.futures import BrokenExecutor
 
     resume = " Finished runs are saved: run the same command to resume."
