@@ -67,7 +67,12 @@ def history_dir() -> Path:
 
 
 def episode_files(paths: Sequence[str | Path] = ()) -> list[Path]:
-    """The episode files: the given files and folders' `*.yaml`, else the shipped suite."""
+    """The episode files: the given files and folders' `*.yaml`, else the shipped suite.
+
+    A file given twice (a folder twice, or a folder and a file in it) counts once, where it
+    first appears: twice, it would be scored twice and be its own leave-one-out base rate.
+    Two files with one name are refused: an episode is known by its name in every table.
+    """
     found: list[Path] = []
     for given in paths or [history_dir()]:
         path = Path(given)
@@ -79,7 +84,36 @@ def episode_files(paths: Sequence[str | Path] = ()) -> list[Path]:
             raise GeosimError(f"{path}: no such episode file or folder")
     if not found:
         raise GeosimError("no episode files to backtest")
-    return found
+    return _distinct(found)
+
+
+def _distinct(found: Sequence[Path]) -> list[Path]:
+    """`found` without repeats of one file (in order); an error for two files of one name."""
+    seen: set[Path] = set()
+    named: dict[str, Path] = {}
+    out: list[Path] = []
+    for path in found:
+        key = _real(path)
+        if key in seen:
+            continue
+        seen.add(key)
+        other = named.setdefault(path.stem, path)
+        if other is not path:
+            raise GeosimError(
+                f"{other} and {path} are both episode {path.stem!r}: an episode is known by its "
+                "file name, so give only one of them (or rename one)"
+            )
+        out.append(path)
+    return out
+
+
+def _real(path: Path) -> Path:
+    """The file `path` names (symbolic links followed); as written if that fails (a link
+    loop, reported when the episode is loaded)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return path.absolute()
 
 
 @dataclass(frozen=True)
@@ -215,6 +249,8 @@ def score_table(
     rates = base_rates(episodes)
     rows = []
     for k, e in enumerate(episodes):
+        if runs[k] <= 0:
+            raise GeosimError(f"{e.path}: episode {e.name} has no successful run to score")
         p = successes[k] / runs[k]
         low, high = wilson(successes[k], runs[k])
         sq = 0.01 if e.change else 0.99

@@ -7,7 +7,7 @@ the same command gives the same bytes; the JSON adds the command, versions and r
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +34,14 @@ def summary_lines(table: pd.DataFrame, comparisons: Sequence[Comparison]) -> lis
     return lines
 
 
-def markdown(table: pd.DataFrame, comparisons: Sequence[Comparison], setting: str) -> str:
-    """The report: the per-episode table and the comparison with the nulls."""
+def markdown(
+    table: pd.DataFrame,
+    comparisons: Sequence[Comparison],
+    setting: str,
+    failed: Mapping[str, int] | None = None,
+) -> str:
+    """The report: the per-episode table, the comparison with the nulls, and the runs that
+    failed (left out of their episode's share; said only when there are some)."""
     head = (
         "| episode | outcome | change | p model (95%) | hit | Brier model / SQ / BR "
         "| log loss model / SQ / BR |"
@@ -60,6 +66,9 @@ def markdown(table: pd.DataFrame, comparisons: Sequence[Comparison], setting: st
     ]
     if drivers:
         parts += ["", "Input that moves each primary outcome most:", "", *drivers]
+    lost = [f"- {e}: {n}" for e, n in (failed or {}).items() if n]
+    if lost:
+        parts += ["", "Failed runs, left out of the episode's share:", "", *lost]
     return "\n".join(parts) + "\n"
 
 
@@ -69,11 +78,14 @@ def write(
     comparisons: Sequence[Comparison],
     setting: str,
     record: dict[str, Any],
+    failed: Mapping[str, int] | None = None,
 ) -> list[Path]:
-    """Write the three files into `folder` (created if needed), each atomically."""
+    """Write the three files into `folder` (created if needed), each atomically. The failed
+    runs go in the report, not the table: the CSV's columns stay those of a backtest that ran
+    every run."""
     folder.mkdir(parents=True, exist_ok=True)
     atomic_write_text(folder / TABLE, table.to_csv(index=False, lineterminator="\n"))
-    atomic_write_text(folder / REPORT, markdown(table, comparisons, setting))
+    atomic_write_text(folder / REPORT, markdown(table, comparisons, setting, failed))
     full = {
         **record,
         "comparisons": [c.__dict__ | {"verdict": c.verdict} for c in comparisons],

@@ -27,8 +27,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
+from pydantic import BaseModel, ValidationError
 
 from sim.design import Design, ParameterSpec
+from sim.errors import GeosimError, Problem, ScenarioError
 from sim.loader import Key, dotted, get_path
 from sim.schema.ranges import Range, rule_ranges
 
@@ -91,16 +93,61 @@ def dimensions(loaded: LoadedScenario) -> tuple[list[Dimension], list[str]]:
                 f"rules.{path}", entry.low, entry.high, entry.distribution, section, entry.basis
             )
         )
+    problems: list[Problem] = []
     for where, r in loaded.ranges.items():
-        ints = all(isinstance(r[k], int) for k in ("value", "low", "high"))
-        dist: Literal["uniform", "loguniform", "integer"] = (
-            "integer" if ints else (r["distribution"] or "uniform")
-        )
-        basis = f"estimate, source {r['source']}"
-        dims.append(
-            Dimension(dotted(where), float(r["low"]), float(r["high"]), dist, INPUTS, basis)
-        )
+        dim = _estimate(loaded, where, r)
+        if isinstance(dim, str):
+            problems.append(loaded.tree.problem(where, dim))
+        else:
+            dims.append(dim)
+    if problems:
+        raise ScenarioError(problems)
     return dims, skipped
+
+
+def _estimate(loaded: LoadedScenario, where: Key, r: dict[str, Any]) -> Dimension | str:
+    """A scenario estimate's dimension, or why it cannot be drawn.
+
+    Whole numbers are drawn for a field that holds them (`deadline_months`), whatever the
+    range's numbers look like; a float field written `2` is still drawn as floats, and an
+    explicit `distribution` is honoured."""
+    written = r["distribution"]
+    integer = _integer_field(loaded.scenario, where)
+    if integer is None:  # the field could not be read back: how the numbers are written
+        integer = written is None and all(type(r[k]) is int for k in ("value", "low", "high"))
+    if integer and written == "loguniform":
+        return (
+            "an integer field cannot be drawn log-uniformly: leave `distribution` out (or give "
+            "`uniform`) to draw whole numbers evenly from low to high"
+        )
+    dist: Literal["uniform", "loguniform", "integer"] = (
+        "integer" if integer else (written or "uniform")
+    )
+    try:
+        low, high = float(r["low"]), float(r["high"])
+    except OverflowError:
+        return "the range's ends must fit a float (within about +-1.8e308)"
+    dim = Dimension(dotted(where), low, high, dist, INPUTS, f"estimate, source {r['source']}")
+    try:
+        dim.spec()
+    except ValidationError as exc:
+        return "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
+    return dim
+
+
+def _integer_field(scenario: BaseModel, path: Key) -> bool | None:
+    """Whether the validated scenario holds an integer at `path` (None if it cannot be read).
+    The schema decides: pydantic turns a `2` written for a float field into 2.0 and keeps an
+    int field's int, and no field takes both."""
+    node: Any = scenario
+    try:
+        for part in path:
+            node = getattr(node, str(part)) if isinstance(node, BaseModel) else node[part]
+    except (AttributeError, KeyError, IndexError, TypeError):
+        return None
+    if isinstance(node, bool) or not isinstance(node, int | float):
+        return None
+    return isinstance(node, int)
 
 
 def propagation_design(
@@ -310,14 +357,29 @@ def propagate(
     command: list[str] | None = None,
 ) -> Propagation:
     """Run the propagation design as a sweep under `root` and summarize its expectations."""
-    from sim.sweep import execute, plan
-
     dims, skipped = dimensions(loaded)
     if not dims:
-        raise ValueError("nothing to propagate: no rule or input of this scenario has a range")
+        raise GeosimError(_nothing_to_propagate(loaded, skipped))
+    from sim.sweep import execute, plan
+
     design = propagation_design(dims, samples, per_point, seed)
     p = plan(loaded, design, timeseries=timeseries)
     done = execute(p, root, workers=workers, progress=progress, command=command)
     names = list(loaded.scenario.expect)
     probs, joint, failed = summarize(done.folder.runs(), names, dims, p.points)
     return Propagation(probs, joint, dims, skipped, samples, per_point, failed, done.folder.path)
+
+
+def _nothing_to_propagate(loaded: LoadedScenario, skipped: Sequence[str]) -> str:
+    """Why a scenario has no range to draw (a user's choice, not a bug: exit 2)."""
+    rules = (
+        f"the scenario sets every ranged rule itself ({len(skipped)} of them)"
+        if skipped
+        else "no rule parameter has a range"
+    )
+    where = loaded.files[0] if loaded.files else "the scenario"
+    return (
+        f"{where}: nothing to propagate: {rules}, and the scenario has no estimate with `low` "
+        "and `high` (a number whose source is of kind `estimate`); leave a rule at its default "
+        "or give an estimate a range"
+    )

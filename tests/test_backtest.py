@@ -139,8 +139,8 @@ def test_paired_bootstrap_tells_better_worse_and_undecided() -> None:
 def _episode(folder: Path, name: str, primary: str, **changes: Any) -> Path:
     data = copy.deepcopy(MINI)
     data["meta"]["name"] = name
-    data["expect"][primary]["primary"] = True
     data.update(changes)
+    data["expect"][primary]["primary"] = True
     path = folder / f"{name}.yaml"
     path.write_text(json.dumps(data), encoding="utf-8")  # JSON is YAML 1.2
     return path
@@ -168,6 +168,15 @@ def test_status_quo_follows_the_starting_state(suite: Path) -> None:
     assert eps["panama"].change  # a member at the start, out by the date
     assert eps["mexico"].change  # complying is a change
     assert eps["panama"].outcome_class == "membership"
+    # outcomes that are the starting state: no change, which the status quo gets right
+    stays = copy.deepcopy(MINI["expect"]["pan_leaves"]) | {"status": "member"}
+    defies = copy.deepcopy(MINI["expect"]["mex_complies"]) | {"outcome": "defied"}
+    for name, primary, expect in (
+        ("panama_stays", "pan_stays", stays),
+        ("mexico_defies", "x", defies),
+    ):
+        path = _episode(suite, name, primary, expect={primary: expect})
+        assert not load_episode(path).change, name
 
 
 def test_episode_runs_match_check_and_ignore_the_worker_count(suite: Path) -> None:
@@ -230,3 +239,139 @@ def test_backtest_refuses_a_missing_episode(tmp_path: Path) -> None:
     res = CliRunner().invoke(main, ["backtest", str(tmp_path / "nope.yaml")])
     assert res.exit_code == 2
     assert "no such episode" in res.output
+
+
+# --------------------------------------------------------------------------- review findings
+
+
+def test_an_episode_given_twice_counts_once(suite: Path, tmp_path: Path) -> None:
+    link = tmp_path / "elsewhere.yaml"
+    link.symlink_to(suite / "panama.yaml")
+    once = episode_files([suite])
+    assert episode_files([suite, suite]) == once
+    assert episode_files([suite, suite / "panama.yaml", link, str(suite)]) == once
+    # first appearance decides the order
+    assert episode_files([suite / "quiet_mexico.yaml", suite])[:2] == [
+        suite / "quiet_mexico.yaml",
+        suite / "mexico.yaml",
+    ]
+
+
+def test_two_files_of_one_episode_name_are_refused(suite: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    again = _episode(other, "panama", "pan_leaves")
+    with pytest.raises(GeosimError) as caught:
+        episode_files([suite, other])
+    assert str(suite / "panama.yaml") in str(caught.value) and str(again) in str(caught.value)
+    res = CliRunner().invoke(main, ["backtest", str(suite), str(again), "-n", "1"])
+    assert res.exit_code == 2, res.output
+    assert "both episode 'panama'" in res.output
+
+
+def test_the_backtest_of_a_repeated_folder_scores_each_episode_once(
+    suite: Path, tmp_path: Path
+) -> None:
+    out_dir = tmp_path / "out"
+    res = CliRunner().invoke(
+        main, ["backtest", str(suite), str(suite), "-n", "2", "-w", "1", "--out", str(out_dir)]
+    )
+    assert res.exit_code == 0, res.output
+    table = pd.read_csv(out_dir / "backtest.csv")
+    assert list(table["episode"]) == ["mexico", "panama", "quiet_mexico"]
+
+
+def test_an_episode_with_no_run_is_not_scored() -> None:
+    eps = [_ep("a", "policy", True), _ep("b", "policy", False)]
+    with pytest.raises(GeosimError, match=r"b\.yaml: episode b has no successful run"):
+        score_table(eps, [1, 0], [2, 0])
+
+
+def _failing(monkeypatch: pytest.MonkeyPatch, every: int) -> None:
+    """Make every `every`-th run of a sweep raise (workers=1 runs them in this process)."""
+    from sim.runner import run_once as real  # what `sim.sweep` runs
+
+    calls = [0]
+
+    def flaky(*args: Any, **kwargs: Any) -> Any:
+        calls[0] += 1
+        if calls[0] % every == 0:
+            raise RuntimeError("injected failure")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr("sim.sweep.run_once", flaky)
+
+
+def _recorded_progress(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
+    """The (done, failed) counts the backtest's progress bar is given."""
+    import sim.cli.history
+
+    seen: list[tuple[int, int]] = []
+
+    def bar(total: int, label: str, **_: Any) -> tuple[Any, Any]:
+        return (lambda done, failed=0: seen.append((done, failed))), (lambda: None)
+
+    monkeypatch.setattr(sim.cli.history, "progress_bar", bar)
+    return seen
+
+
+def _propagated_backtest(suite: Path, out_dir: Path) -> Any:
+    args = ["backtest", str(suite), "--propagate", "3", "-w", "1", "--out", str(out_dir)]
+    return CliRunner().invoke(main, args)
+
+
+def test_backtest_propagate_counts_failed_runs_and_exits_1(
+    suite: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _failing(monkeypatch, every=3)  # the third run of each episode's three
+    seen = _recorded_progress(monkeypatch)
+    res = _propagated_backtest(suite, tmp_path / "p")
+    assert res.exit_code == 1, res.output
+    for name in ("mexico", "panama", "quiet_mexico"):
+        assert f"warning: 1 of 3 propagated runs of episode {name} failed" in res.output
+    assert "3 run(s) failed" in res.output
+    table = pd.read_csv(tmp_path / "p" / "backtest.csv")
+    assert set(table["runs"]) == {2}
+    assert "- quiet_mexico: 1" in (tmp_path / "p" / "backtest.md").read_text()
+    record = json.loads((tmp_path / "p" / "backtest.json").read_text())
+    assert record["failed_runs"] == {"mexico": 1, "panama": 1, "quiet_mexico": 1}
+    # the bar's failure count runs over the whole backtest, not each episode
+    failures = [failed for _, failed in seen]
+    assert failures == sorted(failures) and failures[-1] == 3
+
+
+def test_backtest_refuses_an_episode_whose_runs_all_failed(
+    suite: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _failing(monkeypatch, every=1)
+    res = _propagated_backtest(suite, tmp_path / "p")
+    assert res.exit_code == 2, res.output
+    assert f"{suite / 'mexico.yaml'}: all 3 propagated runs of episode mexico failed" in res.output
+    assert "injected failure" in res.output and "internal error" not in res.output
+
+
+def test_every_command_takes_its_default_worker_count_from_one_place(
+    suite: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sim.backtest
+    import sim.cli.history
+    import sim.cli.propagation
+    import sim.cli.runs
+
+    helper = sim.cli.propagation.default_workers
+    assert all(vars(m)["default_workers"] is helper for m in (sim.cli.runs, sim.cli.history))
+    assert not hasattr(sim.cli.runs, "_cpus")
+    monkeypatch.setattr("os.cpu_count", lambda: None)
+    assert helper(None) == 1
+    monkeypatch.setattr("os.cpu_count", lambda: 7)
+    assert (helper(None), helper(2)) == (7, 2)
+    asked: list[int] = []
+
+    def record(*args: Any, workers: int = 1, **kwargs: Any) -> dict[str, list[bool]]:
+        asked.append(workers)
+        return {str(f): [True] for f in episode_files([suite])}
+
+    monkeypatch.setattr(sim.backtest, "run_episodes", record)
+    res = CliRunner().invoke(main, ["backtest", str(suite), "-n", "1", "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    assert asked == [7]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import os
+import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,13 +12,16 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from sim.cli.common import command_line, handle_errors, out, progress_bar
-from sim.cli.propagation import per_point_opt, propagate_opt, workers_opt
+from sim.cli.common import EXIT_FAILED, command_line, err, handle_errors, out, progress_bar
+from sim.cli.propagation import default_workers, per_point_opt, propagate_opt, workers_opt
+from sim.errors import GeosimError
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from sim.backtest import Episode
+    from sim.sweep import Progress
+    from sim.uncertainty import Probability, Propagation
 
 
 @click.command()
@@ -58,19 +62,22 @@ def backtest(
     against two nulls: the status quo and the leave-one-out base rate of the outcome's class.
 
     With --propagate N every episode runs N Latin-hypercube points of all parameter ranges,
-    --per-point K replicates each, instead of -n replicates at the defaults.
+    --per-point K replicates each, instead of -n replicates at the defaults. Failed runs are
+    left out of an episode's share and counted: the files are written and the exit status is
+    1; an episode none of whose runs succeeds stops the backtest.
     """
     with handle_errors(ctx):
         from sim import backtest_report
         from sim.backtest import compare, episode_files, load_episode
 
         eps = [load_episode(p) for p in episode_files(episodes)]  # all checked before any run
-        w = workers or os.cpu_count() or 1
+        w = default_workers(workers)
+        failed: dict[str, int] = {}
         if propagate is None:
             table = _plain(eps, seed, replicates, w)
             setting = f"seed {seed}, {replicates} replicates per episode"
         else:
-            table = _propagated(eps, seed, propagate, per_point, w)
+            table, failed = _propagated(eps, seed, propagate, per_point, w)
             setting = (
                 f"seed {seed}, --propagate {propagate} Latin-hypercube points x "
                 f"{per_point} replicate(s) per episode"
@@ -86,9 +93,13 @@ def backtest(
             "propagate": propagate,
             "per_point": per_point if propagate is not None else None,
             "episodes": [str(e.path) for e in eps],
+            "failed_runs": failed if propagate is not None else None,
         }
-        files = backtest_report.write(out_dir, table, comparisons, setting, record)
+        files = backtest_report.write(out_dir, table, comparisons, setting, record, failed)
         out.print(f"written: {escape(', '.join(str(f) for f in files))}", soft_wrap=True)
+        if any(failed.values()):
+            _warn_failed(failed, (propagate or 0) * per_point)
+            sys.exit(EXIT_FAILED)
 
 
 def _plain(eps: list[Episode], seed: int, replicates: int, workers: int) -> pd.DataFrame:
@@ -105,38 +116,89 @@ def _plain(eps: list[Episode], seed: int, replicates: int, workers: int) -> pd.D
 
 def _propagated(
     eps: list[Episode], seed: int, samples: int, per_point: int, workers: int
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The table over propagated runs, and each episode's failed runs (left out of its share;
+    the progress bar counts them over the whole backtest)."""
     from sim.backtest import score_table
-    from sim.uncertainty import propagate
-    from sim.validation import load_scenario
 
     per_episode = samples * per_point
     update, stop = progress_bar(len(eps) * per_episode, "episode runs", failures=True)
     successes, runs, drivers = [], [], []
+    failed: dict[str, int] = {}
     try:
         for k, e in enumerate(eps):
-            base = k * per_episode
+            base, before = k * per_episode, sum(failed.values())
 
-            def progress(state: object, base: int = base) -> None:
-                update(base + getattr(state, "done", 0), getattr(state, "failed", 0))
+            def progress(state: Progress, base: int = base, before: int = before) -> None:
+                update(base + state.done, before + state.failed)
 
-            with tempfile.TemporaryDirectory(prefix="geosim-backtest-") as tmp:
-                prop = propagate(
-                    load_scenario(e.path),
-                    samples,
-                    per_point,
-                    seed,
-                    Path(tmp),
-                    workers=workers,
-                    progress=progress,
-                )
-            primary = next(p for p in prop.expectations if p.name == e.primary)
+            primary, failed[e.name] = _propagate_episode(
+                e, seed, samples, per_point, workers, progress
+            )
             successes.append(primary.successes)
             runs.append(primary.runs)
             drivers.append(primary.driver.text())
     finally:
         stop()
-    return score_table(eps, successes, runs, drivers)
+    return score_table(eps, successes, runs, drivers), failed
+
+
+def _propagate_episode(
+    e: Episode,
+    seed: int,
+    samples: int,
+    per_point: int,
+    workers: int,
+    progress: Callable[[Progress], None],
+) -> tuple[Probability, int]:
+    """One episode's primary outcome over its propagated runs, and how many runs failed; an
+    error naming the episode (and its first failure) if none succeeded."""
+    from sim.uncertainty import propagate
+    from sim.validation import load_scenario
+
+    with tempfile.TemporaryDirectory(prefix="geosim-backtest-") as tmp:
+        prop = propagate(
+            load_scenario(e.path),
+            samples,
+            per_point,
+            seed,
+            Path(tmp),
+            workers=workers,
+            progress=progress,
+        )
+        primary = next(p for p in prop.expectations if p.name == e.primary)
+        if primary.runs == 0:
+            raise GeosimError(
+                f"{e.path}: all {prop.failed} propagated runs of episode {e.name} failed "
+                f"(the first: {_first_error(prop)}); nothing to score"
+            )
+    return primary, prop.failed
+
+
+def _first_error(prop: Propagation) -> str:
+    """The first failed run's error, cut to a readable length."""
+    from sim.sweep_folder import SweepFolder
+    from sim.yaml_input import clip
+
+    assert prop.folder is not None
+    runs = SweepFolder(prop.folder).runs()
+    errors = runs.loc[runs["status"] != "ok", "error"]
+    return clip(str(errors.iloc[0]).splitlines()[0]) if len(errors) else "no error recorded"
+
+
+def _warn_failed(failed: dict[str, int], per_episode: int) -> None:
+    """One line per episode with failed runs, and the total (the exit status is then 1)."""
+    for name, n in failed.items():
+        if n:
+            err.print(
+                escape(
+                    f"warning: {n} of {per_episode} propagated runs of episode {name} failed and "
+                    "are left out of its share"
+                ),
+                soft_wrap=True,
+            )
+    total = sum(failed.values())
+    err.print(f"[red]{total} run(s) failed[/red] in the backtest")
 
 
 def _print(table: pd.DataFrame) -> None:

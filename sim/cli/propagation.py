@@ -3,6 +3,7 @@ that reports what a propagation found."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -39,6 +40,11 @@ workers_opt = click.option(
     default=None,
     help="Local worker processes (default: one per CPU).",
 )
+
+
+def default_workers(workers: int | None) -> int:
+    """`--workers` as given, else one per CPU (the default `workers_opt` promises)."""
+    return workers or os.cpu_count() or 1
 
 
 def run_propagation(
@@ -81,12 +87,13 @@ def print_propagation(prop: Propagation, required: dict[str, float]) -> int:
     met = 0
     for p in prop.expectations:
         low, high = p.interval
-        ok = p.p >= required.get(p.name, 0.0)
+        share = required[p.name]  # every expectation has its share (the scenario's `expect`)
+        ok = p.p >= share
         met += ok
         t.add_row(
             escape(p.name),
             f"{p.p:.0%} ({low:.0%}-{high:.0%})",
-            f"{required[p.name]:.0%}",
+            f"{share:.0%}",
             "[green]pass[/green]" if ok else "[red]FAIL[/red]",
             escape(p.driver.text()),
         )
@@ -104,7 +111,9 @@ def print_propagation(prop: Propagation, required: dict[str, float]) -> int:
 
 
 def _design(prop: Propagation) -> str:
-    inputs = sum(d.group == "inputs" for d in prop.dims)
+    from sim.uncertainty import INPUTS
+
+    inputs = sum(d.group == INPUTS for d in prop.dims)
     return (
         f"{prop.samples} points x {prop.per_point} replicate(s), {len(prop.dims)} ranged "
         f"inputs ({inputs} from the scenario)"

@@ -28,6 +28,7 @@ from sim.cli.common import (
     set_opt,
 )
 from sim.cli.propagation import (
+    default_workers,
     per_point_opt,
     print_propagation,
     propagate_opt,
@@ -163,7 +164,7 @@ def run(
         print_warnings(loaded)
         if propagate is not None:
             _no_replicates_with_propagate(ctx)
-            workers = workers or _cpus()
+            workers = default_workers(workers)
             _propagation_fits(loaded, propagate * per_point, workers, "tilt", force)
             _run_propagated(loaded, propagate, per_point, seed, out_dir, workers, no_plot, quiet)
             return
@@ -236,17 +237,14 @@ def _run_propagated(
     out.print(f"results: {escape(str(prop.folder))}", soft_wrap=True)
 
 
-def _cpus() -> int:
-    """The default number of workers: one per CPU."""
-    import os
-
-    return os.cpu_count() or 1
-
-
 def _top_input(prop: Propagation) -> str:
-    """The input named most often as an expectation's driver (else the first ranged input)."""
+    """The input named most often as an expectation's driver (else the first ranged input);
+    of inputs named equally often the first named, so the same seed bins the same way (a
+    set's order would vary with PYTHONHASHSEED)."""
+    from collections import Counter
+
     named = [p.driver.path for p in prop.expectations if p.driver.path]
-    return max(set(named), key=named.count) if named else prop.dims[0].path
+    return Counter(named).most_common(1)[0][0] if named else prop.dims[0].path
 
 
 def _run_figures(folder: Path) -> None:
@@ -311,7 +309,7 @@ def check(
             raise GeosimError(f"{loaded.files[0]}: the scenario has no `expect` section to check")
         if propagate is not None:
             _no_replicates_with_propagate(ctx)
-            workers = workers or _cpus()
+            workers = default_workers(workers)
             _propagation_fits(loaded, propagate * per_point, workers, "none", force)
             _check_propagated(loaded, propagate, per_point, seed, workers)
             return
