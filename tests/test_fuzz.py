@@ -11,21 +11,18 @@ through click's test runner, plus a small sample as real processes.
 from __future__ import annotations
 
 import re
-import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
+from helpers import time_limit
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -186,24 +183,6 @@ def check_finite(folder: Path, context: str) -> None:
             if pa.types.is_floating(column.type):
                 bad = pc.any(pc.invert(pc.is_finite(column))).as_py()
                 assert not bad, f"{f.name}:{name} not finite; {context}"
-
-
-class Hang(BaseException):
-    """A command ran past TIME_LIMIT (BaseException: no `except Exception` may swallow it)."""
-
-
-@contextmanager
-def time_limit(seconds: int) -> Iterator[None]:
-    def expire(signum: int, frame: FrameType | None) -> None:
-        raise Hang(f"no answer in {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 # --------------------------------------------------------------------------- the tests

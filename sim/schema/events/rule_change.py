@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import ValidationError
@@ -41,14 +42,11 @@ class RuleChangeEvent(EventBase):
         changes each valid alone can together break a rule that ties parameters, such as the
         elasticities' order, which would otherwise surface only in the middle of a run)."""
         super().check(refs, path)
-        base: Rules = refs.rules if refs.rules is not None else Rules()
-        rules, applied = base, []
-        for eid, earlier in _changes_before(refs, str(path[-1])):
-            if not check_rule_path(earlier.path, earlier.value, rules):  # else reported there
-                rules = with_rule(rules, earlier.path, earlier.value)
-                applied.append(eid)
+        chain = _chain(refs)
+        rules, n_applied = chain.before.get(str(path[-1]), (chain.base, 0))
         for where, message in check_rule_path(self.path, self.value, rules):
-            if applied and not check_rule_path(self.path, self.value, base):
+            if n_applied and not check_rule_path(self.path, self.value, chain.base):
+                applied = chain.applied[:n_applied]
                 message += f" (with the earlier rule_change {', '.join(applied)} in force)"
             refs.bad((*path, where), message)
 
@@ -57,10 +55,39 @@ class RuleChangeEvent(EventBase):
         world.note("rule_change", "", "", event=eid, path=self.path, value=self.value)
 
 
-def _changes_before(refs: Refs, eid: str) -> list[tuple[str, RuleChangeEvent]]:
-    """The valid rule changes a run applies before event `eid`, in the order it applies them:
-    by step, then as written (`GeoModel` groups events by step in file order). Read from the
-    scenario's data, since an event's `check` sees only itself."""
+@dataclass
+class _Chain:
+    """The rules in force before each rule change, folded once per cross-check."""
+
+    base: Rules
+    """The scenario's rules, before any change."""
+    applied: list[str] = field(default_factory=list)
+    """Ids of the changes applied, in order (one that breaks the rules is reported, not applied)."""
+    before: dict[str, tuple[Rules, int]] = field(default_factory=dict)
+    """Per event id: the rules in force before it, and how many of `applied` came before it."""
+
+
+def _chain(refs: Refs) -> _Chain:
+    """The scenario's rule changes folded in the order a run applies them, worked out on the
+    first `check` and kept in `refs.memo` for the others."""
+    chain = refs.memo.get("rule_change")
+    if not isinstance(chain, _Chain):
+        chain = _Chain(base=refs.rules if refs.rules is not None else Rules())
+        rules = chain.base
+        for eid, change in _changes_in_order(refs):
+            # two keys that read alike (1 and '1'): the check of either sees the first's rules
+            chain.before.setdefault(eid, (rules, len(chain.applied)))
+            if not check_rule_path(change.path, change.value, rules):  # else reported there
+                rules = with_rule(rules, change.path, change.value)
+                chain.applied.append(eid)
+        refs.memo["rule_change"] = chain
+    return chain
+
+
+def _changes_in_order(refs: Refs) -> list[tuple[str, RuleChangeEvent]]:
+    """The valid rule changes a run applies, in the order it applies them: by step, then as
+    written (`GeoModel` groups events by step in file order). Read from the scenario's data,
+    since an event's `check` sees only itself."""
     raw: Any = refs.tree.data.get("events")
     if not isinstance(raw, dict):
         return []
@@ -78,5 +105,4 @@ def _changes_before(refs: Refs, eid: str) -> list[tuple[str, RuleChangeEvent]]:
         if cal.start <= month <= cal.end:  # else it never applies (and is reported)
             order.append(((cal.step_of(month), k), str(other), ev))
     order.sort(key=lambda o: o[0])
-    ids = [o[1] for o in order]
-    return [(o[1], o[2]) for o in order[: ids.index(eid)]] if eid in ids else []
+    return [(o[1], o[2]) for o in order]
