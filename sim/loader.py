@@ -94,27 +94,62 @@ class Tree:
 # --------------------------------------------------------------------------- extends + overrides
 
 
+class _Index:
+    """The positions of one file with each node's children, so that a subtree's positions are
+    found by walking it rather than by scanning every position (an `extends` file adding
+    thousands of events would otherwise cost time in the square of its size)."""
+
+    def __init__(self, positions: dict[Key, Position]) -> None:
+        self.positions = positions
+        self.kids: dict[Key, dict[Key, None]] = {}
+        for key in positions:
+            self._link(key)
+
+    def _link(self, key: Key) -> None:
+        if key:
+            self.kids.setdefault(key[:-1], {})[key] = None
+
+    def subtree(self, top: Key) -> list[Key]:
+        """`top` (if it has a position) and every key below it."""
+        out, todo = [], [top]
+        while todo:
+            key = todo.pop()
+            if key in self.positions:
+                out.append(key)
+            todo.extend(self.kids.get(key, ()))
+        return out
+
+    def drop(self, top: Key) -> None:
+        for key in self.subtree(top):
+            del self.positions[key]
+            self.kids.pop(key, None)
+            self.kids.get(key[:-1], {}).pop(key, None)
+
+    def take(self, other: _Index, top: Key) -> None:
+        """Copy the positions of `other`'s subtree at `top`."""
+        for key in other.subtree(top):
+            self.positions[key] = other.positions[key]
+            self._link(key)
+
+
 def _merge(
-    base: dict[str, Any],
-    over: dict[str, Any],
-    positions: dict[Key, Position],
-    over_pos: dict[Key, Position],
-    path: Key,
+    base: dict[str, Any], over: dict[str, Any], into: _Index, new: _Index, path: Key
 ) -> None:
-    """Overlay `over` onto `base` in place: mappings merge, `null` deletes, the rest replaces."""
+    """Overlay `over` onto `base` in place: mappings merge, `null` deletes, the rest replaces
+    (`into` and `new` are the two files' positions)."""
     for key, value in over.items():
         here = (*path, key)
         if value is None:
             base.pop(key, None)
-            _drop_positions(positions, here)
+            into.drop(here)
             continue
         if isinstance(value, dict) and isinstance(base.get(key), dict) and not is_sourced(value):
-            positions[here] = over_pos[here]
-            _merge(base[key], value, positions, over_pos, here)
+            into.positions[here] = new.positions[here]
+            _merge(base[key], value, into, new, here)
         else:
             base[key] = value
-            _drop_positions(positions, here)
-            positions.update({k: v for k, v in over_pos.items() if k[: len(here)] == here})
+            into.drop(here)
+            into.take(new, here)
 
 
 def _drop_positions(positions: dict[Key, Position], prefix: Key) -> None:
@@ -150,7 +185,7 @@ def load_tree(
         msg = f"extends {parent!r}, but {shown} is not a file"
         raise ScenarioError([_at(positions, ("extends",), msg)])
     base = load_tree(shown, kind=kind, _depth=_depth + 1, _seen=(*_seen, path.resolve()))
-    _merge(base.data, data, base.positions, positions, ())
+    _merge(base.data, data, _Index(base.positions), _Index(positions), ())
     base.files = [str(path), *base.files]
     return base
 

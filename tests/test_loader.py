@@ -305,6 +305,48 @@ def test_extends_positions_follow_the_overriding_file(child: Path) -> None:
     assert ("states", "BOL", "gdp", "source") not in tree.positions
 
 
+def _paths(node: Any, path: tuple[Any, ...] = ()) -> Any:
+    yield path
+    items = (
+        node.items()
+        if isinstance(node, dict)
+        else enumerate(node)
+        if isinstance(node, list)
+        else ()
+    )
+    for key, value in items:
+        yield from _paths(value, (*path, key))
+
+
+def test_extends_leaves_a_position_for_every_value_and_none_for_a_deleted_one(
+    child: Path,
+) -> None:
+    tree = load_tree(child)
+    assert set(tree.positions) == set(_paths(tree.data))
+
+
+def test_extends_merges_in_time_proportional_to_the_files(tmp_path: Path) -> None:
+    """A child adding thousands of entries: each used to scan every position of both files."""
+    (tmp_path / "_valid_minimal.yaml").write_text(VALID.read_text())
+
+    def seconds(n: int) -> float:
+        events = "".join(
+            f"  e{k}: {{type: engagement, date: 2025-02, power: CHN, states: [BOL]}}\n"
+            for k in range(n)
+        )
+        path = tmp_path / f"child{n}.yaml"
+        path.write_text(f"extends: _valid_minimal.yaml\nevents:\n{events}")
+        start = time.perf_counter()
+        tree = load_tree(path)
+        took = time.perf_counter() - start
+        assert set(tree.positions) == set(_paths(tree.data))
+        return took
+
+    small = min(seconds(200) for _ in range(3))
+    large = seconds(2000)  # 10 times the entries: about 10 times the time, not 100
+    assert large < 30 * small, (small, large)
+
+
 def test_extends_validates_and_reports_in_the_right_file(child: Path) -> None:
     loaded = load_scenario(child)
     s = loaded.scenario
