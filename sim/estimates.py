@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from pydantic import BaseModel
+
 from sim.loader import RANGE_KEYS, Key, Tree, is_sourced
 
 if TYPE_CHECKING:
@@ -42,8 +44,28 @@ def check_ranges(s: Scenario, refs: Refs, tree: Tree) -> None:
     `estimate`, inside its range; `--propagate` draws it."""
     for path, r in sourced_ranges(tree).items():
         problem = _range_problem(s, r)
+        if problem is None and r["distribution"] == "loguniform" and integer_field(s, path):
+            problem = (
+                "an integer field cannot be drawn log-uniformly: leave `distribution` out (or "
+                "give `uniform`) to draw whole numbers evenly from low to high"
+            )
         if problem:
             refs.bad(path, problem)
+
+
+def integer_field(scenario: BaseModel, path: Key) -> bool | None:
+    """Whether the validated scenario holds an integer at `path` (None if it cannot be read).
+    The schema decides: pydantic turns a `2` written for a float field into 2.0 and keeps an
+    int field's int, and no field takes both."""
+    node: Any = scenario
+    try:
+        for part in path:
+            node = getattr(node, str(part)) if isinstance(node, BaseModel) else node[part]
+    except (AttributeError, KeyError, IndexError, TypeError):
+        return None
+    if isinstance(node, bool) or not isinstance(node, int | float):
+        return None
+    return isinstance(node, int)
 
 
 def _range_problem(s: Scenario, r: dict[str, Any]) -> str | None:
@@ -59,6 +81,8 @@ def _range_problem(s: Scenario, r: dict[str, Any]) -> str | None:
         )
     if dist not in ("uniform", "loguniform"):
         return f"`distribution` must be uniform or loguniform, not {dist!r}"
+    if any(abs(x) >= 1e308 for x in numbers):  # inf too; NaN fails the order check below
+        return "`value`, `low` and `high` must fit a float (within about +-1e308)"
     if not low <= value <= high or not low < high:
         return f"the range needs low < high and low <= value <= high (got {low}, {value}, {high})"
     if dist == "loguniform" and low <= 0:

@@ -27,10 +27,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from sim.design import Design, ParameterSpec
 from sim.errors import GeosimError, Problem, ScenarioError
+from sim.estimates import integer_field
 from sim.loader import Key, dotted, get_path
 from sim.schema.ranges import Range, rule_ranges
 
@@ -112,7 +113,7 @@ def _estimate(loaded: LoadedScenario, where: Key, r: dict[str, Any]) -> Dimensio
     range's numbers look like; a float field written `2` is still drawn as floats, and an
     explicit `distribution` is honoured."""
     written = r["distribution"]
-    integer = _integer_field(loaded.scenario, where)
+    integer = integer_field(loaded.scenario, where)
     if integer is None:  # the field could not be read back: how the numbers are written
         integer = written is None and all(type(r[k]) is int for k in ("value", "low", "high"))
     if integer and written == "loguniform":
@@ -133,21 +134,6 @@ def _estimate(loaded: LoadedScenario, where: Key, r: dict[str, Any]) -> Dimensio
     except ValidationError as exc:
         return "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
     return dim
-
-
-def _integer_field(scenario: BaseModel, path: Key) -> bool | None:
-    """Whether the validated scenario holds an integer at `path` (None if it cannot be read).
-    The schema decides: pydantic turns a `2` written for a float field into 2.0 and keeps an
-    int field's int, and no field takes both."""
-    node: Any = scenario
-    try:
-        for part in path:
-            node = getattr(node, str(part)) if isinstance(node, BaseModel) else node[part]
-    except (AttributeError, KeyError, IndexError, TypeError):
-        return None
-    if isinstance(node, bool) or not isinstance(node, int | float):
-        return None
-    return isinstance(node, int)
 
 
 def propagation_design(

@@ -410,6 +410,36 @@ def test_an_estimate_that_cannot_be_sampled_is_a_located_error(
     assert "internal error" not in res.output
 
 
+@pytest.mark.parametrize(
+    ("path", "estimate", "message"),
+    [
+        (
+            ("events", "border", "deadline_months"),
+            {"value": 3, "low": 1, "high": 6, "distribution": "loguniform"},
+            "an integer field cannot be drawn log-uniformly",
+        ),
+        (
+            ("states", "BOL", "sovereignty"),
+            {"value": 2, "low": 1, "high": 10**400},
+            "`value`, `low` and `high` must fit a float",
+        ),
+    ],
+    ids=["loguniform-integer", "beyond-float"],
+)
+def test_validate_refuses_a_range_that_could_never_be_drawn(
+    tmp_path: Path, path: tuple[str, ...], estimate: dict[str, Any], message: str
+) -> None:
+    """Found by validation, not only when --propagate draws it."""
+    from click.testing import CliRunner
+
+    from sim.cli import main
+
+    file = _mini_file(tmp_path, _with_estimate(path, estimate))
+    res = CliRunner().invoke(main, ["validate", str(file)])
+    assert res.exit_code == 2, res.output
+    assert f"{'.'.join(path)}: {message}" in " ".join(res.output.split())
+
+
 def _tied(names: list[str]) -> Any:
     from sim.uncertainty import Driver, Probability, Propagation
 
@@ -458,3 +488,18 @@ def test_propagation_table_reads_each_required_share_and_counts_scenario_inputs(
     shown = " ".join(capsys.readouterr().out.split())  # the title wraps
     assert "4 ranged inputs (4 from the scenario)" in shown
     assert shown.count("FAIL") == 2 and "60%" in shown
+
+
+def test_a_propagation_whose_runs_all_failed_prints_no_share(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from sim.cli.propagation import print_propagation
+    from sim.uncertainty import Driver, Probability, Propagation
+
+    none = Probability("e0", 0, 0, Driver("x", 0.0, "PRCC"))
+    dims = [Dimension("x", 0.0, 1.0, "uniform", INPUTS, "test")]
+    met = print_propagation(Propagation([none], none, dims, [], 2, 1, 2), {"e0": 0.5})
+    out = capsys.readouterr()
+    shown = " ".join(out.out.split())
+    assert met == 0 and "nan" not in shown
+    assert "n/a (no successful run)" in shown and "2 run(s) failed" in out.err

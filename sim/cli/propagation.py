@@ -14,7 +14,7 @@ from rich.table import Table
 from sim.cli.common import err, out, progress_bar
 
 if TYPE_CHECKING:
-    from sim.uncertainty import Propagation
+    from sim.uncertainty import Probability, Propagation
     from sim.validation import LoadedScenario
 
 propagate_opt = click.option(
@@ -86,20 +86,18 @@ def print_propagation(prop: Propagation, required: dict[str, float]) -> int:
         t.add_column(col)
     met = 0
     for p in prop.expectations:
-        low, high = p.interval
         share = required[p.name]  # every expectation has its share (the scenario's `expect`)
         ok = p.p >= share
         met += ok
         t.add_row(
             escape(p.name),
-            f"{p.p:.0%} ({low:.0%}-{high:.0%})",
+            _share(p),
             f"{share:.0%}",
             "[green]pass[/green]" if ok else "[red]FAIL[/red]",
             escape(p.driver.text()),
         )
     out.print(t)
-    jl, jh = prop.joint.interval
-    out.print(f"joint probability of all expectations: {prop.joint.p:.0%} ({jl:.0%}-{jh:.0%})")
+    out.print(f"joint probability of all expectations: {_share(prop.joint)}")
     if prop.skipped:
         err.print(
             escape(f"not drawn (the scenario sets them itself): {', '.join(prop.skipped)}"),
@@ -108,6 +106,14 @@ def print_propagation(prop: Propagation, required: dict[str, float]) -> int:
     if prop.failed:
         err.print(f"[red]{prop.failed} run(s) failed[/red] and are left out of every share")
     return met
+
+
+def _share(p: Probability) -> str:
+    """`62% (55%-69%)`, or why there is none (every run failed)."""
+    if not p.runs:
+        return "n/a (no successful run)"
+    low, high = p.interval
+    return f"{p.p:.0%} ({low:.0%}-{high:.0%})"
 
 
 def _design(prop: Propagation) -> str:
