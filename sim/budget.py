@@ -12,6 +12,7 @@ fails after hours, or takes the machine down with it.
 from __future__ import annotations
 
 import os
+import resource
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -160,10 +161,16 @@ def machine_memory() -> tuple[int, str]:
     """Memory this process may use, and what bounds it: the machine's physical memory, or a
     container's (cgroup) limit if lower."""
     physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    bounds = [(physical, f"this machine's {human(physical)}")]
     limit = _cgroup_limit()
-    if limit is not None and limit < physical:
-        return limit, f"the container's memory limit (cgroup) of {human(limit)}"
-    return physical, f"this machine's {human(physical)}"
+    if limit is not None:
+        bounds.append((limit, f"the container's memory limit (cgroup) of {human(limit)}"))
+    # `ulimit -v` bounds address space, which counts more than resident memory; still, work
+    # estimated beyond it cannot succeed, and refusing it says why instead of MemoryError
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    if soft != resource.RLIM_INFINITY:
+        bounds.append((soft, f"this process's address-space limit (ulimit -v) of {human(soft)}"))
+    return min(bounds)
 
 
 _CGROUP_FILES = (

@@ -46,14 +46,13 @@ from typing import Any
 import pandas as pd
 
 from sim.design import Design
-from sim.errors import GeosimError, Problem, ResultsError, ScenarioError
-from sim.loader import Tree, apply_override
+from sim.errors import GeosimError, ResultsError, ScenarioError
 from sim.outcomes import OutcomeSet, OutcomeSpec
 from sim.provenance import git_sha, package_versions
 from sim.results_format import FORMAT_VERSION
 from sim.run_set import RunSet
 from sim.runner import RunView, long_frame, run_once
-from sim.scenario import LoadedScenario, Scenario, validate_tree
+from sim.scenario import LoadedScenario, Scenario
 from sim.sweep_backends import run_chunks, termination_as_interrupt
 from sim.sweep_consolidate import Layout, consolidate
 from sim.sweep_folder import ChunkResult, DoneRuns, SweepFolder
@@ -68,8 +67,8 @@ from sim.sweep_tables import (
     timeseries_variables,
 )
 from sim.sweep_tasks import Task, Tasks
+from sim.sweep_values import check_values, scenario_with
 from sim.vocabulary import RunStatus
-from sim.yaml_input import clip
 
 __all__ = [
     "TIMESERIES_KINDS",
@@ -210,50 +209,6 @@ class Plan:
         return Layout(self.points, self.params, self.outcome_set, rows, states, variables)
 
 
-def scenario_with(base: Scenario, values: dict[str, Any]) -> Scenario:
-    """The base scenario with a design point's values set (same paths as `--set`), validated."""
-    tree = Tree(data=base.model_dump(mode="python"), files=[f"<{base.meta.name}>"])
-    for path, value in values.items():
-        apply_override(tree, f"{path}={json.dumps(value)}")
-    return validate_tree(tree).scenario
-
-
-def _probes(design: Design, name: str, points: list[dict[str, Any]]) -> list[Any]:
-    """Values of one parameter worth validating: a grid's distinct values, else min and max."""
-    values = [pt[name] for pt in points]
-    if design.method == "grid":
-        return [json.loads(v) for v in dict.fromkeys(json.dumps(v) for v in values)]
-    return [min(values), max(values)]
-
-
-def _check_values(base: Scenario, design: Design, points: list[dict[str, Any]]) -> None:
-    """Check every parameter's values against the schema before anything runs.
-
-    Each distinct value of a grid axis (for sampled designs: each parameter's lowest and
-    highest sample) is set alone on the base scenario and validated, which catches unknown
-    paths, wrong types and out-of-range values at the cost of a few validations per parameter
-    rather than one per point (points are built again in the workers, chunk by chunk).
-    """
-    problems: list[Problem] = []
-    seen: set[tuple[str, str]] = set()  # a typo in a path is reported once
-    for name in design.parameters:
-        for value in _probes(design, name, points):
-            try:
-                scenario_with(base, {name: value})
-            except ScenarioError as exc:
-                k = next(i for i, pt in enumerate(points) if pt[name] == value)
-                for p in exc.problems:
-                    if (p.path, p.message) not in seen:
-                        seen.add((p.path, p.message))
-                        where = f"design point {k} {clip(str(points[k]), 200)}"
-                        problems.append(Problem(where, 0, 0, p.path, p.message))
-                break
-        if len(problems) >= 20:
-            break
-    if problems:
-        raise ScenarioError(problems)
-
-
 def plan(
     base: LoadedScenario, design: Design, timeseries: str = "tilt", places: Places | None = None
 ) -> Plan:
@@ -264,8 +219,8 @@ def plan(
     """
     variables = timeseries_variables(timeseries, base.scenario)
     outcome_set = checked_outcomes(base.scenario, design, places)
+    check_values(base.scenario, design)
     points = design.points()
-    _check_values(base.scenario, design, points)
     if len(points) * design.replicates >= 2**63:
         raise GeosimError(
             f"{len(points)} design points x {design.replicates} replicates is more runs than "
@@ -468,6 +423,7 @@ def execute(
         record.report()
         if ran:  # with nothing left, start no pool or cluster: just consolidate
             size = chunk_size or default_chunk_size(ran, max(workers, dask_local or 1))
+            size = min(size, ran)  # a chunk is built whole: never more room than runs left
             chunks = _chunks(p, p.tasks.without(done.runs), size)
             run_chunks(
                 chunks,

@@ -24,6 +24,12 @@ from sim.run_set import RunSet, stretches
 from sim.sweep_tasks import Task, Tasks
 
 SWEEP = ["sweep", "latam_2025", "--param"]
+
+
+def out_options(root: Path) -> list[str]:
+    return ["--out", str(root), "--timeseries", "none"]
+
+
 ids = st.lists(st.integers(min_value=0, max_value=300), max_size=120)
 
 
@@ -196,3 +202,37 @@ def test_a_sweep_of_a_trillion_runs_starts_stops_and_resumes_in_flat_memory(
         assert rss_kb < 600_000, f"{rss_kb} kB resident while sweeping {2 * 10**12} runs"
     done = len(list(tmp_path.glob("sweeps/*/chunks/runs-*.parquet")))
     assert done >= 4  # the second start kept the first one's chunks and added its own
+
+
+def test_a_chunk_size_beyond_the_runs_is_the_runs(tmp_path: Path) -> None:
+    # --chunk-size 10^10 for 2 runs reserved room for 10^10 tasks: MemoryError, exit 3
+    r = CliRunner().invoke(
+        main,
+        [
+            *SWEEP,
+            "rules.threats.credibility=0.2,0.4",
+            "--chunk-size",
+            str(10**10),
+            *out_options(tmp_path),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    assert len(list(tmp_path.glob("sweeps/*/chunks/runs-*.parquet"))) == 1
+
+
+def test_a_million_point_design_with_a_wrong_path_is_refused_before_it_is_built(
+    tmp_path: Path,
+) -> None:
+    # every point used to be built (55 s and 5.7 GB for a million points of 84 parameters)
+    # before the paths were checked
+    params = "".join(f"  rules.threats.credibility{k}: {{low: 0.1, high: 0.9}}\n" for k in range(8))
+    design = tmp_path / "design.yaml"
+    design.write_text(f"method: lhs\nsamples: 1000000\nparameters:\n{params}")
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    r = CliRunner().invoke(
+        main, ["sweep", "latam_2025", "--design", str(design), "--out", str(tmp_path)]
+    )
+    assert r.exit_code == 2, r.output
+    assert "design parameter rules.threats.credibility0, the low end of its range" in r.output
+    assert "did you mean 'credibility'?" in r.output
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 100_000

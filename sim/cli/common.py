@@ -132,6 +132,11 @@ def environment_failure(exc: BaseException, ctx: click.Context) -> EnvironmentFa
     resume = resume if ctx.command.name == "sweep" else ""
     if isinstance(exc, OSError):
         return EnvironmentFailure(_os_message(exc, ctx))
+    if isinstance(exc, MemoryError):  # the estimate let it start; the machine disagreed
+        return EnvironmentFailure(
+            "ran out of memory (the machine's, or a limit such as `ulimit -v`); nothing is "
+            "wrong with the input: give fewer replicates or workers, or more memory." + resume
+        )
     if isinstance(exc, BrokenExecutor):
         return EnvironmentFailure(
             "a worker process was terminated abruptly (killed by a signal, or by the kernel "
