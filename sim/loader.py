@@ -6,13 +6,14 @@ re-exported here, where the rest of geosim has always found them.
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sim.errors import Problem, ScenarioError
+from sim.errors import Problem, ScenarioError, os_reason
 from sim.yaml_input import (
     MAX_BYTES,
     MAX_DEPTH,
@@ -171,8 +172,8 @@ def load_tree(
         raise ScenarioError([_at(positions, ("extends",), "expected a file name (string)")])
     shown = Path(os.path.normpath(path.parent / parent))  # as the user would write it
     ppath = _resolved(shown)
-    if ppath is None:
-        msg = f"extends {parent!r}, but {shown} is a loop of symbolic links"
+    if isinstance(ppath, str):
+        msg = f"extends {clip(parent)!r}, but {clip(str(shown))} {ppath}"
         raise ScenarioError([_at(positions, ("extends",), msg)])
     if ppath in _seen or ppath == path.resolve():
         chain = [*_seen, path.resolve(), ppath]
@@ -181,8 +182,13 @@ def load_tree(
     if _depth >= MAX_EXTENDS_DEPTH:
         msg = f"extends chain deeper than {MAX_EXTENDS_DEPTH}"
         raise ScenarioError([_at(positions, ("extends",), msg)])
-    if not ppath.is_file():
-        msg = f"extends {parent!r}, but {shown} is not a file"
+    try:
+        found = ppath.is_file()
+    except OSError as exc:  # a name the OS refuses (too long)
+        msg = f"extends {clip(parent)!r}, but {clip(str(shown))} cannot be used: {os_reason(exc)}"
+        raise ScenarioError([_at(positions, ("extends",), msg)]) from None
+    if not found:
+        msg = f"extends {clip(parent)!r}, but {clip(str(shown))} is not a file"
         raise ScenarioError([_at(positions, ("extends",), msg)])
     base = load_tree(shown, kind=kind, _depth=_depth + 1, _seen=(*_seen, path.resolve()))
     _merge(base.data, data, _Index(base.positions), _Index(positions), ())
@@ -190,13 +196,19 @@ def load_tree(
     return base
 
 
-def _resolved(path: Path) -> Path | None:
-    """The real path of `path`, or None if its symbolic links loop (Python 3.12 raises
-    RuntimeError for that, 3.13 OSError)."""
+def _resolved(path: Path) -> Path | str:
+    """The real path of `path`, or what is wrong with it: its symbolic links loop (Python 3.12
+    raises RuntimeError for that, 3.13 OSError), the OS refuses the name, or it holds a NUL."""
     try:
-        return path.resolve()
-    except (RuntimeError, OSError, ValueError):
-        return None
+        return path.resolve(strict=False)
+    except RuntimeError:
+        return "is a loop of symbolic links"
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "is a loop of symbolic links"
+        return f"cannot be used: {os_reason(exc)}"
+    except ValueError:
+        return "has a NUL character in its name"
 
 
 def _at(positions: dict[Key, Position], path: Key, message: str) -> Problem:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import typing
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -64,15 +64,23 @@ def builtin_scenarios_dir() -> Path:
 def resolve_scenario_path(name: str | Path) -> Path:
     """A path as given, or the name of a built-in scenario (`latam_2025`)."""
     path = Path(name)
-    if path.exists():
+    if _holds(path.exists):
         return path
     for candidate in (
         builtin_scenarios_dir() / path.name,
         builtin_scenarios_dir() / f"{path.name}.yaml",
     ):
-        if candidate.is_file() and len(path.parts) == 1:
+        if _holds(candidate.is_file) and len(path.parts) == 1:
             return candidate
-    return path
+    return path  # reading it will say what is wrong with it
+
+
+def _holds(test: Callable[[], bool]) -> bool:
+    """A test of a path that the OS may refuse to answer (a name too long, a NUL in it)."""
+    try:
+        return test()
+    except (OSError, ValueError):
+        return False
 
 
 def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> LoadedScenario:

@@ -50,6 +50,9 @@ SHOWN_CHARS = 80
 MAX_MESSAGE = 2_000
 """A message is cut after this many characters (long lists of valid names fit)."""
 
+SHOWN_FILE_CHARS = 300
+"""A file name in a message is cut after this many characters (the OS allows 4,096)."""
+
 _STD = "tag:yaml.org,2002:"
 _ALLOWED_TAGS = {
     _STD + t
@@ -123,7 +126,7 @@ def located(pos: Position, path: Key, message: str) -> Problem:
     """A Problem at `pos`, with the path's keys and the message cut to a readable size."""
     shown = tuple(clip(p) if isinstance(p, str) else p for p in path)
     return Problem(
-        clip(pos.file, MAX_MESSAGE), pos.line, pos.column, dotted(shown), capped(message)
+        clip(pos.file, SHOWN_FILE_CHARS), pos.line, pos.column, dotted(shown), capped(message)
     )
 
 

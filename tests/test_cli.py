@@ -244,3 +244,18 @@ def test_the_command_line_loads_no_model_before_a_command_runs() -> None:
         "run", "check", "reproduce", "validate", "sources", "schema", "list", "plot", "sweep",
         "sensitivity", "calibrate", "backcast-blocs", "backtest",
     }  # fmt: skip
+
+
+def test_an_ascii_only_output_shows_unicode_as_escapes_not_a_crash() -> None:
+    # `sources` prints the scenario's titles (an ellipsis in them): UnicodeEncodeError, exit 3
+    env = {"PYTHONIOENCODING": "ascii", "PATH": "/usr/bin:/bin"}
+    p = subprocess.run(
+        [sys.executable, "-m", "sim", "sources", "latam_2025"],
+        capture_output=True,
+        text=True,
+        encoding="ascii",
+        env=env,
+        timeout=120,
+    )
+    assert p.returncode == 0, p.stderr
+    assert "\\u2026" in p.stdout and "Traceback" not in p.stderr

@@ -438,3 +438,30 @@ def test_a_forbidden_control_character_is_located(tmp_path: Path) -> None:
     [p] = info.value.problems
     assert (p.line, p.column) == (3, 4)
     assert "#x0007" in p.message
+
+
+@pytest.mark.parametrize(
+    ("extends", "said"),
+    [
+        ("a" * 5000, "cannot be used: File name too long"),
+        ("a\0b", "has a NUL character in its name"),
+    ],
+    ids=["too-long", "nul"],
+)
+def test_an_extends_name_the_os_refuses_is_located_and_clipped(
+    tmp_path: Path, extends: str, said: str
+) -> None:
+    # a 5,000-character name was exit 1 with the whole name; a NUL was called a symlink loop
+    path = tmp_path / "child.yaml"
+    path.write_text(f'extends: "{extends.replace(chr(0), chr(92) + "0")}"\n', "utf-8")
+    r = CliRunner().invoke(main, ["validate", str(path)])
+    assert r.exit_code == 2, r.output
+    assert f"{path}:1:10: extends:" in r.output and said in r.output
+    assert len(r.output) < 1000
+
+
+def test_a_scenario_name_too_long_for_the_os_is_bad_input_and_clipped() -> None:
+    r = CliRunner().invoke(main, ["validate", "a" * 5000])
+    assert r.exit_code == 2, r.output
+    assert "(5000 characters): cannot read: File name too long" in r.output
+    assert len(r.output) < 1000

@@ -18,7 +18,9 @@ The library is imported inside each command, so `geosim --help` does not load th
 
 from __future__ import annotations
 
+import io
 import signal
+import sys
 import threading
 from typing import Any
 
@@ -46,6 +48,14 @@ class _Commands(click.Group):
             return super().invoke(ctx)
 
 
+def _print_anything() -> None:
+    """Scenario text is Unicode; a terminal or pipe set to ASCII (`PYTHONIOENCODING=ascii`,
+    a C locale) shows what it cannot encode as `\\u2026` escapes rather than failing."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
+
+
 def _survive_file_size_limit() -> None:
     """Past `ulimit -f` the kernel sends SIGXFSZ, whose default action kills the process
     without a word. Ignored (as CPython does at start-up, made sure of here), the write fails
@@ -66,6 +76,7 @@ def main(debug: bool) -> None:
     Run `geosim run` for the article baseline; `geosim COMMAND --help` for each command.
     """
     _survive_file_size_limit()
+    _print_anything()
 
 
 COMMANDS = (
