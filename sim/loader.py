@@ -302,6 +302,8 @@ def apply_override(
         raise _refused(where, path, msg)
     _drop_positions(tree.positions, path)
     tree.positions[path] = Position(where, 0, 0)
+    if last == "value" and isinstance(parent, dict) and is_sourced(parent):
+        tree.positions[path[:-1]] = Position(where, 0, 0)  # the number's problems are ours
     entry = {"path": dotted(path), "old": old, "new": value, "default": default}
     tree.overrides.append(entry)
     return entry

@@ -18,7 +18,7 @@ import numpy as np
 
 from sim.design import Design
 from sim.errors import Problem, ScenarioError
-from sim.loader import Tree, apply_override
+from sim.loader import Tree, apply_override, get_path, parse_path
 from sim.scenario import Scenario, validate_tree
 from sim.yaml_input import clip
 
@@ -27,8 +27,20 @@ def scenario_with(base: Scenario, values: dict[str, Any]) -> Scenario:
     """The base scenario with a design point's values set (same paths as `--set`), validated."""
     tree = Tree(data=base.model_dump(mode="python"), files=[f"<{base.meta.name}>"])
     for path, value in values.items():
-        apply_override(tree, f"{path}={json.dumps(value)}")
+        apply_override(tree, f"{_unsourced(tree.data, path)}={json.dumps(value)}")
     return validate_tree(tree).scenario
+
+
+def _unsourced(data: dict[str, Any], path: str) -> str:
+    """`states.BOL.gdp.value` as `states.BOL.gdp`: in the file the number has a source, so
+    `--set` reaches it as `.value`; the validated scenario holds the bare number."""
+    if not path.endswith(".value"):
+        return path
+    try:
+        held = get_path(data, parse_path(path.removesuffix(".value")))
+    except (KeyError, IndexError, TypeError, ValueError):
+        return path
+    return path.removesuffix(".value") if isinstance(held, int | float) else path
 
 
 def _probes(design: Design, name: str) -> Iterator[tuple[Any, str]]:

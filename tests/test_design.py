@@ -265,3 +265,21 @@ def test_design_fingerprint_tracks_what_matters() -> None:
     assert a.fingerprint() == design_from_options([f"{CRED}=0.2, 0.4"], 2, 1).fingerprint()
     assert a.fingerprint() != design_from_options([f"{CRED}=0.2,0.4"], 3, 1).fingerprint()
     assert a.fingerprint() != design_from_options([f"{CRED}=0.2,0.4"], 2, 2).fingerprint()
+
+
+def test_a_sourced_number_is_swept_by_the_path_set_reaches_it_by() -> None:
+    # `--set states.COL.gdp.value=...` works on the file; `--param` with the same path was
+    # refused: the validated scenario holds the bare number, not {value, source}
+    from sim.scenario import load_scenario
+
+    base = load_scenario("latam_2025")
+    d = design_from_options(["states.COL.gdp.value=3e11,4e11"], 1, 0)
+    p = plan(base, d)
+    assert [scenario_with(base.scenario, pt).states["COL"].gdp for pt in p.points] == [3e11, 4e11]
+
+
+def test_a_bad_value_set_on_a_sourced_number_is_blamed_on_the_override() -> None:
+    # it was reported at the base file's line of the number
+    r = CliRunner().invoke(main, ["validate", "latam_2025", "--set", "states.BOL.gdp.value=1e308"])
+    assert r.exit_code == 2, r.output
+    assert r.output.startswith("error: --set states.BOL.gdp.value=1e308: states.BOL.gdp:")
