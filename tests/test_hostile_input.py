@@ -465,3 +465,19 @@ def test_a_scenario_name_too_long_for_the_os_is_bad_input_and_clipped() -> None:
     assert r.exit_code == 2, r.output
     assert "(5000 characters): cannot read: File name too long" in r.output
     assert len(r.output) < 1000
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["run", "latam_2025", "-n", "1", "--no-plot", "--set", "states.BOL.\u202egdp.value=1"],
+        ["validate", "a\x01b\x1b[2J"],
+    ],
+    ids=["bidi-override", "control"],
+)
+def test_invisible_characters_are_shown_as_escapes_in_messages(args: list[str]) -> None:
+    # a right-to-left override or an escape sequence reached the terminal as it was
+    r = CliRunner().invoke(main, args)
+    assert r.exit_code == 2, r.output
+    assert not re.search("[\x00-\x08\x0b-\x1f\u202a-\u202e]", r.output), repr(r.output)
+    assert "\\u202e" in r.output or ("\\u0001" in r.output and "\\u001b[2J" in r.output)

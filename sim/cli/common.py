@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -68,10 +69,22 @@ def checked_outcomes(
     return spec
 
 
+_INVISIBLE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]"
+)
+"""Characters a terminal would act on or hide rather than show: control characters, zero-width
+ones and bidirectional overrides (which can make `--set a=1` read as something else)."""
+
+
+def shown(text: str) -> str:
+    """`text` for the terminal: invisible characters as `\\u202e` escapes, markup escaped."""
+    return escape(_INVISIBLE.sub(lambda m: f"\\u{ord(m[0]):04x}", text))
+
+
 def print_problems(exc: ScenarioError) -> None:
     """One `error:` line per problem (file:line:column: path: message)."""
     for p in exc.problems:
-        err.print(f"[red]error[/red]: {escape(str(p))}", soft_wrap=True)
+        err.print(f"[red]error[/red]: {shown(str(p))}", soft_wrap=True)
 
 
 def fail_input(exc: GeosimError) -> NoReturn:
@@ -81,7 +94,7 @@ def fail_input(exc: GeosimError) -> NoReturn:
         print_problems(exc)
         err.print(f"{n} problem{'s' if n != 1 else ''} found; nothing was run.")
     else:
-        err.print(f"[red]error[/red]: {escape(str(exc))}", soft_wrap=True)
+        err.print(f"[red]error[/red]: {shown(str(exc))}", soft_wrap=True)
     sys.exit(exc.exit_code)
 
 

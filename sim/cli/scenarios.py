@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from rich.markup import escape
 from rich.table import Table
 
 from sim.cli.common import (
@@ -18,6 +17,7 @@ from sim.cli.common import (
     out,
     print_problems,
     set_opt,
+    shown,
 )
 from sim.errors import ScenarioError
 
@@ -29,7 +29,7 @@ def print_warnings(loaded: LoadedScenario) -> None:
     """One `warning:` line per implausible value the scenario was accepted with (stderr; the
     exit status does not change)."""
     for w in loaded.warnings:
-        err.print(f"[yellow]warning[/yellow]: {escape(str(w))}", soft_wrap=True)
+        err.print(f"[yellow]warning[/yellow]: {shown(str(w))}", soft_wrap=True)
 
 
 @click.command()
