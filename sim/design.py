@@ -163,8 +163,10 @@ class Design(Frozen):
     """Custom outcomes: column name -> expression (`--outcome NAME=EXPR`), e.g.
     `bol_leans_china: tilt[BOL] > 0`. One that reduces over replicates
     (`share(tilt[BOL] > 0, over=replicates)`) is a column of the points table."""
-    morris_levels: Annotated[int, Field(ge=2, le=100)] = 4
-    """Morris grid levels."""
+    morris_levels: Annotated[int, Field(ge=2, le=100, multiple_of=2)] = 4
+    """Morris grid levels: an even number. SALib's Morris sampler takes jumps of
+    p / (2 (p - 1)), which reach every level equally often only when p is even; on an odd p it
+    warns that the sample may be biased."""
     ordered: tuple[tuple[str, ...], ...] = ()
     """Groups of sampled parameters whose values must increase in the order given (the salience
     levels, `low` to `core`): each point's values of a group are sorted into that order. Each

@@ -283,3 +283,18 @@ def test_a_bad_value_set_on_a_sourced_number_is_blamed_on_the_override() -> None
     r = CliRunner().invoke(main, ["validate", "latam_2025", "--set", "states.BOL.gdp.value=1e308"])
     assert r.exit_code == 2, r.output
     assert r.output.startswith("error: --set states.BOL.gdp.value=1e308: states.BOL.gdp:")
+
+
+def test_an_odd_number_of_morris_levels_is_refused_at_its_line(tmp_path: Path) -> None:
+    # SALib warned (its own file path and source line on stderr) and the sweep went on
+    path = tmp_path / "design.yaml"
+    path.write_text(
+        "method: morris\nsamples: 2\nmorris_levels: 3\nparameters:\n"
+        f"  {CRED}: {{low: 0.2, high: 0.8}}\n",
+        "utf-8",
+    )
+    with pytest.raises(ScenarioError) as exc:
+        load_design(path)
+    (problem,) = exc.value.problems
+    assert (problem.line, problem.path) == (3, "morris_levels")
+    assert "multiple of 2" in problem.message
