@@ -36,7 +36,7 @@ from sim.scenario import Frozen, Scenario, scenario_from_dict, yaml_repr
 from sim.schema.base import kind_of
 
 if TYPE_CHECKING:
-    from sim.outcomes import OutcomeSpec
+    from sim.outcomes import OutcomeProblem, OutcomeSpec
 
 DATA_FILES = tuple(f"{t}.{ext}" for t in RUN_TABLES for ext in ("parquet", "csv"))
 """The names a run folder's data files may have, in the order they are written and reported:
@@ -83,6 +83,18 @@ def _timestamp(text: str) -> str:
     return text
 
 
+def _outcome_date(text: str) -> str:
+    from sim.outcomes.spec import check_date
+
+    return check_date(text)
+
+
+def _outcome_name(text: str) -> str:
+    from sim.outcomes.spec import check_name
+
+    return check_name(text)
+
+
 DataFileName = Annotated[str, AfterValidator(_data_file)]
 Digest = Annotated[str, AfterValidator(_digest)]
 Seed = Annotated[int, Field(ge=0, lt=2**64)]
@@ -110,9 +122,11 @@ class Override(_Strict):
 class RecordedOutcomes(_Strict):
     """The outcomes a run asked for (`--at`, `--outcome`): `sim.outcomes.OutcomeSpec` as JSON."""
 
-    dates: list[str] = Field(default_factory=list)
+    # Checked here item by item, as `OutcomeSpec` checks them, so that a bad entry is this
+    # file's problem (`outcomes.dates[0]: ...`) rather than an error building the spec.
+    dates: list[Annotated[str, AfterValidator(_outcome_date)]] = Field(default_factory=list)
     """Extra outcome dates (`YYYY-MM`) besides the end."""
-    custom: dict[str, str] = Field(default_factory=dict)
+    custom: dict[Annotated[str, AfterValidator(_outcome_name)], str] = Field(default_factory=dict)
     """Custom outcomes, name -> expression."""
 
 
@@ -249,12 +263,36 @@ def validate_manifest(data: object, where: str = MANIFEST) -> Manifest:
         # references would pass) without repeating the scenario's problems in pydantic's words.
         del given["resolved_scenario"]
     try:
-        return Manifest.model_validate(given)
+        manifest = Manifest.model_validate(given)
     except ValidationError as exc:
         problems = _problems(exc, where)
+    else:
+        _check_outcomes(manifest, where)
+        return manifest
     if scenario_problems:
         problems = [p for p in problems if p.path != "resolved_scenario"]
     raise ManifestError(problems + scenario_problems)
+
+
+def _check_outcomes(m: Manifest, where: str) -> None:
+    """ManifestError if the recorded outcomes do not fit the recorded scenario (an expression
+    that does not compile, a date outside the horizon): found here, they are this file's
+    problems, not a failure of the re-run that would use them."""
+    from sim.outcomes import OutcomeError, OutcomeSet
+
+    try:
+        OutcomeSet.build(m.resolved_scenario, m.outcome_spec())
+    except OutcomeError as exc:
+        raise ManifestError([_outcome_problem(p, m, where) for p in exc.problems]) from None
+
+
+def _outcome_problem(p: OutcomeProblem, m: Manifest, where: str) -> Problem:
+    if p.outcome != "dates":
+        at = f"column {p.column}: " if p.column is not None else ""
+        return Problem(where, 0, 0, f"outcomes.custom.{p.outcome}", at + p.message)
+    index = next((i for i, d in enumerate(m.outcomes.dates) if p.message.startswith(d)), None)
+    path = "outcomes.dates" if index is None else f"outcomes.dates[{index}]"
+    return Problem(where, 0, 0, path, p.message)
 
 
 class UnsupportedFormat(ResultsError):

@@ -45,10 +45,9 @@ def spec_from_options(dates: Sequence[str], outcomes: Sequence[str]) -> OutcomeS
     try:
         spec = OutcomeSpec(dates=tuple(dates), custom=custom)
     except ValidationError as exc:  # a malformed date, reported with the options' problems
-        problems += [
-            Problem("--at" if e["loc"][:1] == ("dates",) else "--outcome", 0, 0, "", e["msg"])
-            for e in exc.errors(include_url=False)
-        ]
+        for e in exc.errors(include_url=False):
+            where = "--at" if e["loc"][:1] == ("dates",) else "--outcome"
+            problems.append(Problem(where, 0, 0, "", e["msg"].removeprefix("Value error, ")))
     if problems:
         raise ScenarioError(problems)
     return spec

@@ -18,7 +18,9 @@ from numpy.typing import NDArray
 import sim.outcomes
 from sim.calendar import Calendar, month_index
 from sim.outcomes import ExpressionError, Scope, compile_expression
+from sim.outcomes.compile import Env
 from sim.outcomes.nodes import show
+from sim.outcomes.ops import quiet
 from sim.outcomes.parse import parse
 
 NAN = math.nan
@@ -240,12 +242,14 @@ def reference(t: Tree) -> float:
         return -reference(t.args[0])
     a, b = (reference(x) for x in t.args)
     if t.op == "+":
-        return a + b
-    if t.op == "-":
-        return a - b
-    if t.op == "*":
-        return a * b
-    return NAN if b == 0 else a / b
+        result = a + b
+    elif t.op == "-":
+        result = a - b
+    elif t.op == "*":
+        result = a * b
+    else:
+        result = NAN if b == 0 else a / b
+    return NAN if math.isinf(result) else result  # an overflow is not known either
 
 
 @settings(max_examples=300)
@@ -351,6 +355,117 @@ def test_point_level_expressions_are_marked_and_split_into_partials() -> None:
     assert [p.func for p in c.partials] == ["mean", "share"]
     assert [p.boolean for p in c.partials] == [False, True]
     assert not compile_expression("mean(tilt)", SCOPE).point
+
+
+# --------------------------------------------------------------------------- size limits
+
+
+def _nest(opening: str, inner: str, closing: str, n: int) -> str:
+    return opening * n + inner + closing * n
+
+
+@pytest.mark.parametrize(
+    ("text", "column"),
+    [
+        (_nest("(", "1", ")", 100), 51),
+        (_nest("(", "1", ")", 51), 51),
+        (_nest("-", "1", "", 1000), 51),
+        (_nest("not ", "tilt[AAA] > 0", "", 1000), 201),
+        (_nest("mean(", "tilt", ", over=states)", 60), 251),
+        (_nest("at(", "1", ", end)", 400), 151),
+        (_nest("(-", "1", ")", 30), 51),  # '(' and '-' alternate: each is a level
+    ],
+)
+def test_deep_nesting_is_refused_at_the_limit(text: str, column: int) -> None:
+    with pytest.raises(ExpressionError) as caught:
+        compile_expression(text, SCOPE)
+    assert caught.value.column == column, caught.value
+    assert "nested too deeply: at most 50 levels" in caught.value.message
+
+
+def _deep_call(frames: int, text: str) -> float | bool | None:
+    """`value(text)` called from `frames` frames deep, as from a deep caller (a CLI, a pool)."""
+    return _deep_call(frames - 1, text) if frames else value(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (_nest("(", "1", ")", 50), 1.0),
+        (_nest("-", "1", "", 50), 1.0),
+        (_nest("(-", "1", ")", 25), -1.0),
+        (_nest("not ", "tilt[AAA] > 0", "", 49), False),
+        (_nest("min(", _nest("(", "tilt + 1", ")", 49), ", over=states)", 1), 0.6),
+    ],
+)
+def test_nesting_up_to_the_limit_works_even_from_a_deep_stack(text: str, expected: float) -> None:
+    assert _deep_call(200, text) == pytest.approx(expected)
+
+
+def test_a_long_sum_compiles_and_evaluates_without_recursing_per_term() -> None:
+    assert value("1+" * 4999 + "1") == 5000.0  # 9,999 characters
+    assert value("1 - " + "tilt[AAA] * 2 - " * 600 + "1") == pytest.approx(1 - 600 * 0.6 - 1)
+    assert value(" and ".join(["tilt[AAA] > 0"] * 500)) is True
+    assert value(" or ".join(["tilt[CCC] > 0"] * 500)) is False
+    assert value("mean(" + " + ".join(["tilt"] * 1200) + ")") == pytest.approx(1200 * 0.4 / 3)
+
+
+def test_a_long_chain_still_checks_every_operand() -> None:
+    text = " and ".join(["tilt[AAA] > 0"] * 500) + " and 1"
+    with pytest.raises(ExpressionError) as caught:
+        compile_expression(text, SCOPE)
+    assert caught.value.column == len(text) and "'and' needs true/false" in caught.value.message
+    with pytest.raises(ExpressionError, match="value per state"):
+        compile_expression("tilt[AAA] + " * 700 + "tilt", SCOPE)
+
+
+def test_an_expression_longer_than_the_limit_is_refused() -> None:
+    with pytest.raises(ExpressionError) as caught:
+        compile_expression("1+" * 5000 + "1", SCOPE)
+    assert caught.value.column == 10_001
+    assert caught.value.message == (
+        "the expression is 10001 characters long; at most 10000 are allowed"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "column"), [("1e309", 1), ("tilt[AAA] + 1e400", 13), ("-1E999 < 0", 2)]
+)
+def test_a_number_too_large_for_a_float_is_refused(text: str, column: int) -> None:
+    with pytest.raises(ExpressionError) as caught:
+        compile_expression(text, SCOPE)
+    assert caught.value.column == column
+    assert "is too large (a number must be below 1.8e308)" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1e308 * 10",
+        "-1e308 * 10",
+        "1e308 + 1e308",
+        "-1e308 - 1e308",
+        "1 / 1e-320",
+        "1e308 * 10 - 1e308 * 10",
+        "mean(tilt * 0 + 1e308 * 1.5)",
+        "max(tilt * 1e308 * 1e10)",
+        "mean(tilt[AAA] * 1e308 * 10, over=replicates)",
+    ],
+)
+def test_an_overflow_is_not_known_never_infinite(text: str) -> None:
+    c = compile_expression(text, SCOPE)
+    got: float | bool | None
+    if c.point:
+        with quiet():
+            got = float(c.partials[0].fn(Env(data=RUN.data)))
+    else:
+        got = c.run_value(RUN.data)
+    assert isinstance(got, float) and math.isnan(got), got
+
+
+def test_a_comparison_with_an_overflow_is_unknown() -> None:
+    assert value("1e308 * 10 > 0") is None
+    assert value("1e308 * 10 > 0 or tilt[AAA] > 0") is True
 
 
 # --------------------------------------------------------------------------- safety

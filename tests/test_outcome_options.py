@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from sim.cli import main
 from sim.errors import ScenarioError
 from sim.outcome_options import build_checked, merged, option_locator, spec_from_options
 from sim.outcomes import OutcomeSpec
@@ -73,3 +78,58 @@ def test_date_and_option_problems_are_reported_together() -> None:
     with pytest.raises(ScenarioError) as info:
         spec_from_options(["2026-13"], ["noeq"])
     assert [p.file.split()[0] for p in info.value.problems] == ["--outcome", "--at"]
+
+
+def test_a_malformed_date_reads_like_the_other_problems() -> None:
+    with pytest.raises(ScenarioError) as info:
+        spec_from_options(["2025-13"], [])
+    assert str(info.value) == "--at: month must be 01..12, got '2025-13'"
+
+
+DEEP = "(" * 100 + "1" + ")" * 100
+TOO_DEEP = "the expression is nested too deeply: at most 50 levels"
+
+
+def test_a_deeply_nested_outcome_is_located_in_its_option(scenario) -> None:  # type: ignore[no-untyped-def]
+    options = [f"x={DEEP}", "big=1e309 + 1", "long=" + "tilt[BOL] + " * 800 + "1"]
+    with pytest.raises(ScenarioError) as info:
+        build_checked(scenario, spec_from_options([], options), option_locator(options))
+    lines = str(info.value).splitlines()
+    assert lines == [
+        f"--outcome:1:53: outcomes.custom.x: {TOO_DEEP} of parentheses, function calls, "
+        "'-' and 'not' inside one another",
+        "--outcome:1:5: outcomes.custom.big: the number 1e309 is too large "
+        "(a number must be below 1.8e308)",
+    ]  # the long sum is fine
+
+
+def test_run_refuses_a_deep_outcome_and_records_an_overflow_as_unknown(tmp_path: Path) -> None:
+    run = ["run", "latam_2025", "-n", "1", "--no-plot", "-q", "--out", str(tmp_path)]
+    r = CliRunner().invoke(main, [*run, "--outcome", f"x={DEEP}"])
+    assert r.exit_code == 2, r.output
+    assert f"--outcome:1:53: outcomes.custom.x: {TOO_DEEP}" in r.output
+    overflow = ["--outcome", "x=1e308 * 10", "--outcome", "y=1e308 * 10 > 0"]
+    r = CliRunner().invoke(main, [*run, "--name", "r", *overflow])
+    assert r.exit_code == 0, r.output
+    runs = pd.read_parquet(tmp_path / "latam_2025" / "r" / "runs.parquet")
+    assert runs["x"].isna().all() and runs["y"].isna().all()
+
+
+def test_sweep_locates_a_deep_outcome_in_the_design_file(tmp_path: Path) -> None:
+    design = tmp_path / "design.yaml"
+    design.write_text(
+        "method: grid\n"
+        "parameters:\n"
+        "  rules.threats.credibility: {values: [0.5, 0.6]}\n"
+        "custom_outcomes:\n"
+        f'  x: "{DEEP}"\n',
+        encoding="utf-8",
+    )
+    sweep = ["sweep", "latam_2025", "-n", "1", "--out", str(tmp_path)]
+    r = CliRunner().invoke(main, [*sweep, "--design", str(design)])
+    assert r.exit_code == 2, r.output
+    assert f"design.yaml:5:57: custom_outcomes.x: {TOO_DEEP}" in r.output
+    grid = ["--param", "rules.threats.credibility=0.5,0.6"]
+    r = CliRunner().invoke(main, [*sweep, *grid, "--outcome", f"x={DEEP}"])
+    assert r.exit_code == 2, r.output
+    assert f"--outcome:1:53: outcomes.custom.x: {TOO_DEEP}" in r.output

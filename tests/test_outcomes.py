@@ -242,6 +242,36 @@ def test_points_whose_runs_all_failed_are_unknown(latam: Scenario) -> None:
     assert math.isnan(got["bol_mean"].iloc[0]) and got["gap_up"].iloc[0] is pd.NA
 
 
+def test_point_outcomes_that_overflow_are_unknown_not_infinite(latam: Scenario) -> None:
+    spec = OutcomeSpec(
+        custom={
+            "big": "mean(tilt[BOL], over=replicates)",
+            "bigger": "max(tilt[BOL], over=replicates) * 10",
+        }
+    )
+    runs = pd.DataFrame(
+        {
+            "point": [0, 0, 1],
+            "status": ["ok"] * 3,
+            "_partial.big.0": [1.7e308, 1.7e308, 1.0],  # their mean's sum overflows
+            "_partial.bigger.0": [1e308, 1e308, 2.0],
+        }
+    )
+    got = OutcomeSet.build(latam, spec).evaluate_points(runs)
+    assert math.isnan(got["big"].iloc[0]) and got["big"].iloc[1] == 1.0
+    assert math.isnan(got["bigger"].iloc[0]) and got["bigger"].iloc[1] == 20.0
+
+
+def test_run_outcomes_that_overflow_are_unknown_not_infinite(
+    latam: Scenario, rep: Replicate
+) -> None:
+    spec = OutcomeSpec(
+        custom={"x": "1e308 * 10 + tilt[BOL]", "y": "mean(tilt + 1e308) * 2", "b": "1e308 * 10 > 0"}
+    )
+    got = OutcomeSet.build(latam, spec).evaluate_run(view(rep, latam))
+    assert math.isnan(got["x"]) and math.isnan(got["y"]) and got["b"] is None  # type: ignore[arg-type]
+
+
 def test_points_from_real_runs(latam: Scenario) -> None:
     outcomes = OutcomeSet.build(latam, POINT_SPEC)
     rows, bol = [], []

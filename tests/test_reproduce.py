@@ -266,6 +266,30 @@ MALFORMED: dict[str, tuple[Callable[[Path], object], str]] = {
         lambda f: edit_manifest(f, _set("rootseed", 1)),
         r"manifest\.json: rootseed: unknown field",
     ),
+    "outcome_date_not_a_month": (
+        lambda f: edit_manifest(f, _set("outcomes.dates", ["2025-99"])),
+        r"manifest\.json: outcomes\.dates\[0\]: month must be 01\.\.12, got '2025-99'$",
+    ),
+    "outcome_date_with_a_day": (
+        lambda f: edit_manifest(f, _set("outcomes.dates", ["2025-06", "2025-02-30"])),
+        r"manifest\.json: outcomes\.dates\[1\]: expected a date as YYYY-MM, got '2025-02-30'$",
+    ),
+    "outcome_date_outside_the_horizon": (
+        lambda f: edit_manifest(f, _set("outcomes.dates", ["2025-06", "2040-01"])),
+        r"manifest\.json: outcomes\.dates\[1\]: 2040-01 is outside the scenario's horizon",
+    ),
+    "outcome_name_not_a_name": (
+        lambda f: edit_manifest(f, _set("outcomes.custom", {"1x": "tilt[BOL]"})),
+        r"manifest\.json: outcomes\.custom: outcome name '1x' must be letters, digits and _",
+    ),
+    "outcome_that_does_not_compile": (
+        lambda f: edit_manifest(f, _set("outcomes.custom", {"x": "tilt[XXX] > 0"})),
+        r"manifest\.json: outcomes\.custom\.x: column 6: unknown state 'XXX'",
+    ),
+    "outcome_nested_too_deeply": (
+        lambda f: edit_manifest(f, _set("outcomes.custom", {"x": "(" * 99 + "1" + ")" * 99})),
+        r"manifest\.json: outcomes\.custom\.x: column 51: the expression is nested too deeply",
+    ),
 }
 
 
@@ -275,7 +299,7 @@ def test_malformed_manifest_is_refused_clearly(folder: Path, case: str) -> None:
     damage(folder)
     r = reproduce(str(folder))
     assert r.exit_code == 2, r.output
-    assert re.search(says, r.output), r.output
+    assert re.search(says, r.output, flags=re.MULTILINE), r.output
     assert not NOISE.search(r.output), r.output
     assert "reproduced" not in r.output
 

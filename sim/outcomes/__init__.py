@@ -24,7 +24,11 @@ The expression language (nothing in it is ever run as Python)::
 NUMBER is a decimal (`1`, `0.5`, `.5`, `1e-3`). DATE is exactly `YYYY-MM` and only allowed as the
 second argument of `at`: for arithmetic write `2025 - 3` with spaces. Keywords: and or not over
 states replicates start end mean min max share at. Only ASCII letters, digits and the symbols
-above are allowed; whitespace is ignored.
+above are allowed; whitespace is ignored. A number must be finite (`1e309` is refused).
+
+Limits (`sim.outcomes.parse`): an expression has at most 10,000 characters (a sum of thousands
+of terms is fine) and at most 50 levels of nesting (parentheses, function calls, `-` and `not`
+inside one another).
 
 Meaning:
 
@@ -35,7 +39,8 @@ Meaning:
   is the default). `share` takes true/false values and gives the fraction true. Unknown values
   (NaN) are left out of every reduction.
 - Comparisons give true/false; `and`, `or`, `not` need true/false; true/false count as 1/0 in
-  arithmetic and in mean/min/max. Division by zero gives NaN (not known), never an error.
+  arithmetic and in mean/min/max. Division by zero gives NaN (not known), never an error, and
+  so does a result too large for a float (`1e308 * 10`): no outcome is ever infinite.
 - Variables are read at the end of the run, or at the date of an enclosing `at(expr, DATE)`
   (`start` is the initial condition); `at` cannot be nested; the date must lie in the horizon.
 - `f(x, over=replicates)` makes the outcome point-level: one value per design point, reducing

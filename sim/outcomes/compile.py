@@ -181,15 +181,25 @@ class _Compiler:
         return _Typed(lambda env: ops.logical_not(f(env)), x.vector, True, x.free)
 
     def binary(self, node: Binary) -> _Typed:
-        a, b = self.node(node.left), self.node(node.right)
-        if node.op in ("and", "or"):
-            self.need_boolean(a, node.left, node.op)
-            self.need_boolean(b, node.right, node.op)
-        op, fa, fb = ops.BINARY[node.op], a.fn, b.fn
-        boolean = node.op in ("and", "or", "<", "<=", ">", ">=", "==", "!=")
-        return _Typed(
-            lambda env: op(fa(env), fb(env)), a.vector or b.vector, boolean, a.free + b.free
-        )
+        """A chain `a op b op c ...` (the left spine of the tree) compiled and evaluated in a
+        loop: a sum of thousands of terms is a tree that deep, too deep to recurse along."""
+        chain: list[Binary] = []
+        left: Node = node
+        while isinstance(left, Binary):
+            chain.append(left)
+            left = left.left
+        first = acc = self.node(left)
+        steps: list[tuple[Callable[[F, F], F], Fn]] = []
+        free = list(first.free)
+        for link in reversed(chain):
+            right = self.node(link.right)
+            if link.op in ("and", "or"):
+                self.need_boolean(acc, link.left, link.op)
+                self.need_boolean(right, link.right, link.op)
+            steps.append((ops.BINARY[link.op], right.fn))
+            free += right.free
+            acc = _Typed(acc.fn, acc.vector or right.vector, link.op in _BOOLEAN_OPS)
+        return _Typed(_fold(first.fn, steps), acc.vector, acc.boolean, tuple(free))
 
     def need_boolean(self, x: _Typed, node: Node, op: str) -> None:
         if not x.boolean:
@@ -257,6 +267,21 @@ class _Compiler:
                 node.date_col,
             )
         return cal.step_of(month)
+
+
+_BOOLEAN_OPS = frozenset(("and", "or", "<", "<=", ">", ">=", "==", "!="))
+
+
+def _fold(first: Fn, steps: list[tuple[Callable[[F, F], F], Fn]]) -> Fn:
+    """`first`, then each (op, operand) applied in turn to the value so far."""
+
+    def run(env: Env) -> F:
+        value = first(env)
+        for op, operand in steps:
+            value = op(value, operand(env))
+        return value
+
+    return run
 
 
 def _scalar_reduction(node: Reduce) -> str:

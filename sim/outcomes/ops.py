@@ -2,12 +2,14 @@
 
 Booleans are floats too (1 true, 0 false, NaN unknown), so they count as 0/1 in arithmetic and
 a comparison with an unknown value is unknown rather than false. `and`/`or` follow three-valued
-logic: false and unknown is false, true or unknown is true. Division by zero gives NaN.
+logic: false and unknown is false, true or unknown is true. Division by zero gives NaN, and so
+does arithmetic whose result is too large for a float (overflow): no outcome is ever infinite.
 Callers evaluate inside `quiet()`, so overflow or 0/0 never warns or raises.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -17,8 +19,20 @@ F = NDArray[np.float64]
 NAN = np.float64(np.nan)
 
 
+def _finite(x: F) -> F:
+    """`x` with ±inf (an overflow: no input is infinite) as NaN, not known."""
+    return np.where(np.isinf(x), np.nan, x)
+
+
+def _arithmetic(op: Callable[[F, F], F]) -> Callable[[F, F], F]:
+    def apply(a: F, b: F) -> F:
+        return _finite(op(a, b))
+
+    return apply
+
+
 def _divide(a: F, b: F) -> F:
-    return np.where(b == 0, np.nan, np.true_divide(a, b))
+    return _finite(np.where(b == 0, np.nan, np.true_divide(a, b)))
 
 
 def _compare(op: Callable[[F, F], NDArray[np.bool_]]) -> Callable[[F, F], F]:
@@ -37,9 +51,9 @@ def _or(a: F, b: F) -> F:
 
 
 BINARY: dict[str, Callable[[F, F], F]] = {
-    "+": np.add,
-    "-": np.subtract,
-    "*": np.multiply,
+    "+": _arithmetic(np.add),
+    "-": _arithmetic(np.subtract),
+    "*": _arithmetic(np.multiply),
     "/": _divide,
     "<": _compare(np.less),
     "<=": _compare(np.less_equal),
@@ -74,7 +88,7 @@ def _known(values: F) -> F:
 
 def _mean(values: F) -> F:
     keep = _known(values)
-    return np.asarray(keep.mean() if keep.size else NAN)
+    return _finite(np.asarray(keep.mean() if keep.size else NAN))  # the sum may overflow
 
 
 def _min(values: F) -> F:
@@ -100,8 +114,9 @@ OVER_REPLICATES = {"mean": "mean", "min": "min", "max": "max", "share": "mean"}
 
 
 def as_value(x: F, boolean: bool) -> float | bool | None:
-    """A scalar result as an outcome cell: a float, or a boolean with None for unknown."""
+    """A scalar result as an outcome cell: a float (NaN if not known or not finite), or a
+    boolean with None for unknown."""
     v = float(x)
     if not boolean:
-        return v
+        return v if math.isfinite(v) else math.nan
     return None if v != v else v != 0.0

@@ -152,7 +152,8 @@ def _reduce(runs: pd.DataFrame, column: str, func: str, points: np.ndarray[Any, 
 
 
 def _as_column(values: F, boolean: bool) -> pd.api.extensions.ExtensionArray | F:
-    if not boolean:
-        return np.asarray(values, dtype=np.float64)
+    if not boolean:  # not finite: a mean across replicates overflowed; not known, as in ops
+        values = np.asarray(values, dtype=np.float64)
+        return np.where(np.isfinite(values), values, np.nan)
     known = ~np.isnan(values)
     return pd.arrays.BooleanArray(np.where(known, values != 0, False), ~known)

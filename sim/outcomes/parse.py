@@ -5,7 +5,9 @@ One method per grammar rule; nothing is ever handed to Python's eval, exec or as
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 
 from sim.outcomes.lexer import Token, tokenize
@@ -13,10 +15,21 @@ from sim.outcomes.nodes import At, Binary, ExpressionError, Node, Num, Reduce, S
 
 COMPARISONS = ("<", "<=", ">", ">=", "==", "!=")
 REDUCTIONS = ("mean", "min", "max", "share")
+MAX_LENGTH = 10_000
+"""Characters an expression may have: long sums are fine, a megabyte of text is not."""
+MAX_DEPTH = 50
+"""Levels of nesting an expression may have ('(', a function call, a '-' or 'not' inside
+another). Each level costs about a dozen Python frames while parsing, so this stays well inside
+Python's recursion limit (1000) wherever the parser is called from."""
 
 
 def parse(text: str) -> Node:
     """The expression tree of `text`; raises ExpressionError with the column of the problem."""
+    if len(text) > MAX_LENGTH:
+        raise ExpressionError(
+            f"the expression is {len(text)} characters long; at most {MAX_LENGTH} are allowed",
+            MAX_LENGTH + 1,
+        )
     return _Parser(tokenize(text)).whole()
 
 
@@ -26,6 +39,7 @@ class _Parser:
     def __init__(self, tokens: list[Token]) -> None:
         self.tokens = tokens
         self.pos = 0
+        self.depth = 0
 
     # ----------------------------------------------------------------- helpers
 
@@ -49,6 +63,22 @@ class _Parser:
                 f"expected '{text}' {after}, found {self.tok.found()}", self.tok.col
             )
         return self.take()
+
+    @contextmanager
+    def nested(self, tok: Token) -> Iterator[None]:
+        """One level deeper, opened by `tok`; refused past MAX_DEPTH (counted, so that a deep
+        expression is an input error rather than Python running out of stack)."""
+        if self.depth >= MAX_DEPTH:
+            raise ExpressionError(
+                f"the expression is nested too deeply: at most {MAX_DEPTH} levels of "
+                "parentheses, function calls, '-' and 'not' inside one another",
+                tok.col,
+            )
+        self.depth += 1
+        try:
+            yield
+        finally:
+            self.depth -= 1
 
     def end_of(self, node: Node) -> int:
         """Column after the last token consumed."""
@@ -85,7 +115,8 @@ class _Parser:
     def not_(self) -> Node:
         if self.at("kw", "not"):
             op = self.take()
-            operand = self.not_()
+            with self.nested(op):
+                operand = self.not_()
             return Unary(op.col, operand.end, "not", operand)
         return self.compare()
 
@@ -111,25 +142,35 @@ class _Parser:
     def unary(self) -> Node:
         if self.at("op", "-"):
             op = self.take()
-            operand = self.unary()
+            with self.nested(op):
+                operand = self.unary()
             return Unary(op.col, operand.end, "-", operand)
         return self.atom()
 
     def atom(self) -> Node:
         tok = self.tok
         if tok.kind == "num":
-            self.take()
-            return Num(tok.col, tok.col + len(tok.text), float(tok.text))
+            return self.number()
         if tok.kind == "name":
             return self.variable()
         if tok.kind == "kw" and tok.text in (*REDUCTIONS, "at"):
             return self.call()
         if self.at("op", "("):
             self.take()
-            inner = self.or_()
+            with self.nested(tok):
+                inner = self.or_()
             self.expect("op", ")", f"to close the '(' at column {tok.col}")
             return _regroup(inner, tok.col, self.end_of(inner))
         raise ExpressionError(_not_an_atom(tok), tok.col)
+
+    def number(self) -> Node:
+        tok = self.take()
+        value = float(tok.text)
+        if not math.isfinite(value):  # 1e309: float() gives inf, which no result may hold
+            raise ExpressionError(
+                f"the number {tok.text} is too large (a number must be below 1.8e308)", tok.col
+            )
+        return Num(tok.col, tok.col + len(tok.text), value)
 
     def variable(self) -> Node:
         tok = self.take()
@@ -155,7 +196,8 @@ class _Parser:
     def call(self) -> Node:
         name = self.take()
         self.expect("op", "(", f"after {name.text}")
-        arg = self.or_()
+        with self.nested(name):
+            arg = self.or_()
         if name.text == "at":
             return self.at_date(name, arg)
         over = None

@@ -33,25 +33,34 @@ class OutcomeSpec(Frozen):
     @classmethod
     def _dates(cls, dates: tuple[str, ...]) -> tuple[str, ...]:
         for date in dates:
-            if not DATE.match(date):
-                raise ValueError(f"expected a date as YYYY-MM, got {date!r}")
-            month_index(date)  # the month must be 01..12
+            check_date(date)
         return dates
 
     @field_validator("custom")
     @classmethod
     def _names(cls, custom: dict[str, str]) -> dict[str, str]:
         for name in custom:
-            if not NAME.match(name):
-                raise ValueError(
-                    f"outcome name {name!r} must be letters, digits and _ (not starting with a "
-                    "digit)"
-                )
-            if name in RESERVED:
-                raise ValueError(
-                    f"outcome name {name!r} is a column of the runs table; choose another"
-                )
+            check_name(name)
         return custom
+
+
+def check_date(date: str) -> str:
+    """`date` if it is an outcome date (`YYYY-MM`, a real month), else ValueError saying why."""
+    if not DATE.match(date):
+        raise ValueError(f"expected a date as YYYY-MM, got {date!r}")
+    month_index(date)  # the month must be 01..12
+    return date
+
+
+def check_name(name: str) -> str:
+    """`name` if a custom outcome can be called that (a column name), else ValueError."""
+    if not NAME.match(name):
+        raise ValueError(
+            f"outcome name {name!r} must be letters, digits and _ (not starting with a digit)"
+        )
+    if name in RESERVED:
+        raise ValueError(f"outcome name {name!r} is a column of the runs table; choose another")
+    return name
 
 
 @dataclass(frozen=True)
