@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,11 +43,13 @@ __all__ = [
     "POINT_COLUMNS",
     "SOBOL_COLUMNS",
     "analyse",
+    "check_design_values",
     "check_outcomes",
     "compact_names",
     "indices",
     "point_means",
     "point_values",
+    "salib_warning",
     "unknown_name",
 ]
 
@@ -106,12 +110,41 @@ def _expected_points(design: Design) -> int:
     return design.samples * (d + 2 if design.method == "sobol" else d + 1)
 
 
+ODD_LEVELS = "num_levels should be an even number"
+"""The start of SALib's warning about a Morris design with an odd `morris_levels`."""
+
+
+def salib_warning(message: str, design: Design) -> str:
+    """A warning SALib gave, in geosim's words (the design field it is about, what to do)."""
+    if message.startswith(ODD_LEVELS):
+        return (
+            f"the design's morris_levels is {design.morris_levels}, an odd number: Morris "
+            "trajectories on an odd number of levels may be biased (SALib); an even "
+            "morris_levels (4 is usual) avoids it"
+        )
+    return f"the sensitivity library (SALib) warned: {message}"
+
+
+@contextmanager
+def _salib(design: Design, said: list[str]) -> Iterator[None]:
+    """Collect the warnings SALib (and NumPy under it) gives in the block into `said`, once
+    each and in geosim's words, instead of letting them print with SALib's file and line."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    for w in caught:
+        text = salib_warning(str(w.message), design)
+        if text not in said:
+            said.append(text)
+
+
 def indices(design: Design, Y: ArrayLike) -> pd.DataFrame:
     """Sensitivity indices of one outcome from its value at each design point, in design order.
 
     Sobol designs give `SOBOL_COLUMNS`, Morris designs `MORRIS_COLUMNS`, one row per parameter.
     An outcome that does not vary at all has no defined Sobol indices (NaN, with
-    `attrs["note"]` saying why); its Morris effects are all zero.
+    `attrs["note"]` saying why); its Morris effects are all zero. Warnings SALib gave are in
+    `attrs["warnings"]` (`salib_warning`), not printed.
     """
     if design.method not in ("sobol", "morris"):
         raise ResultsError(
@@ -137,8 +170,15 @@ def indices(design: Design, Y: ArrayLike) -> pd.DataFrame:
             return out
         from SALib.analyze import sobol
 
-        res: Any = sobol.analyze(problem, y, calc_second_order=False, seed=design.seed)
-        return pd.DataFrame({c: (names if c == "parameter" else res[c]) for c in SOBOL_COLUMNS})
+        said: list[str] = []
+        with _salib(design, said):
+            # A Generator, not the int: SALib seeds its bootstrap only `if seed:`, so seed 0 (the
+            # default) would give other intervals on every call. Same stream for other seeds.
+            rng = np.random.default_rng(design.seed)
+            res: Any = sobol.analyze(problem, y, calc_second_order=False, seed=rng)
+        out = pd.DataFrame({c: (names if c == "parameter" else res[c]) for c in SOBOL_COLUMNS})
+        out.attrs["warnings"] = said
+        return out
     if constant:
         zero = [0.0] * len(names)
         out = pd.DataFrame(
@@ -148,9 +188,13 @@ def indices(design: Design, Y: ArrayLike) -> pd.DataFrame:
         return out
     from SALib.analyze import morris
 
-    x = design.unit_samples()  # the same trajectories the sweep ran (seeded sampler)
-    res = morris.analyze(problem, x, y, num_levels=design.morris_levels, seed=design.seed)
-    return pd.DataFrame({c: (names if c == "parameter" else res[c]) for c in MORRIS_COLUMNS})
+    said = []
+    with _salib(design, said):
+        x = design.unit_samples()  # the same trajectories the sweep ran (seeded sampler)
+        res = morris.analyze(problem, x, y, num_levels=design.morris_levels, seed=design.seed)
+    out = pd.DataFrame({c: (names if c == "parameter" else res[c]) for c in MORRIS_COLUMNS})
+    out.attrs["warnings"] = said
+    return out
 
 
 # --------------------------------------------------------------------------- a sweep folder
@@ -277,7 +321,29 @@ def _folder_outcomes(sf: SweepFolder) -> _Outcomes:
         runs = sf.runs()
         points_file = sf.path / "points.parquet"
         points = sf.points() if points_file.exists() else pd.DataFrame(columns=list(POINT_COLUMNS))
+    if design.method in ("sobol", "morris"):
+        check_design_values(runs, design, sf.path / "runs.parquet")
     return _Outcomes(runs, points, design)
+
+
+def check_design_values(runs: pd.DataFrame, design: Design, where: Path) -> None:
+    """ResultsError (exit 2) unless every run's parameter values are those its design point has
+    in `design` rebuilt: indices use the design's own sample (Saltelli's, Morris trajectories),
+    so a design edited in sweep.json (another seed, range or method) would give indices of
+    values that were never run. Cheap: Sobol and Morris designs are thousands of points."""
+    expected = pd.DataFrame(design.points(), columns=list(design.parameters))
+    at = runs["point"].to_numpy(dtype=np.int64)
+    for name in design.parameters:
+        want = expected[name].to_numpy(dtype=np.float64)[at]
+        got = runs[name].to_numpy(dtype=np.float64)
+        off = np.flatnonzero(~np.isclose(got, want, rtol=1e-12, atol=0.0))
+        if len(off):
+            k = int(off[0])
+            raise ResultsError(
+                f"{where}: sweep.json's design does not match its runs: run "
+                f"{int(runs['run'].iloc[k])} has {name} = {got[k]:.12g}, its design point "
+                f"{int(at[k])} has {want[k]:.12g} (was the design edited after the sweep ran?)"
+            )
 
 
 def analyse(
@@ -290,7 +356,8 @@ def analyse(
 
     Every name is checked first (`check_outcomes`; `origin` says where the names come from).
     Returns one row per (outcome, parameter). `attrs` holds `method`, `failed` (failed runs,
-    left out of the point means), `runs`, `files` (the CSVs written) and `notes` (per outcome).
+    left out of the point means), `runs`, `files` (the CSVs written), `notes` (per outcome) and
+    `warnings` (SALib's, in geosim's words, once each: the command prints them).
     """
     sf = folder if isinstance(folder, SweepFolder) else SweepFolder(Path(folder))
     design = sf.design()
@@ -304,12 +371,14 @@ def analyse(
     data = _folder_outcomes(sf)
     _check(data, sf.path, outcomes, origin)
     frames, files, notes = [], [], {}
+    said: list[str] = []
     failed = 0
     for o in dict.fromkeys(outcomes):
         y, failed = data.values(o)
         table = indices(design, y)
         if "note" in table.attrs:
             notes[o] = str(table.attrs["note"])
+        said += [w for w in table.attrs.get("warnings", []) if w not in said]
         if write:
             path = sf.path / f"sensitivity-{o}.csv"
             _atomic_csv(table, path)
@@ -318,6 +387,11 @@ def analyse(
     out = pd.concat(frames, ignore_index=True)
     out = out[["outcome", *[c for c in out.columns if c != "outcome"]]]
     out.attrs.update(
-        method=design.method, failed=failed, runs=len(data.runs), files=files, notes=notes
+        method=design.method,
+        failed=failed,
+        runs=len(data.runs),
+        files=files,
+        notes=notes,
+        warnings=said,
     )
     return out

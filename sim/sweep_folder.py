@@ -34,7 +34,15 @@ from sim.results import atomic_write_text, first_line
 from sim.results_format import FORMAT_HISTORY, FORMAT_VERSION, write_parquet
 from sim.run_set import RunSet
 from sim.sweep_lock import holding
-from sim.sweep_manifest import manifest_design, manifest_problem, runs_problem
+from sim.sweep_manifest import (
+    design_mismatch,
+    infinite_series,
+    manifest_design,
+    manifest_problem,
+    points_problem,
+    rows_problem,
+    runs_problem,
+)
 from sim.vocabulary import RunStatus
 
 PARTIAL_PREFIX = "_partial."
@@ -100,11 +108,9 @@ def format_refusal(path: Path, manifest: dict[str, Any]) -> SweepFormatError | N
         return None
     known = isinstance(version, int) and not isinstance(version, bool)
     what = FORMAT_HISTORY.get(version, "unknown to this geosim") if known else "not a version"
-    changed = [f"format {v}: {FORMAT_HISTORY[v]}" for v in sorted(FORMAT_HISTORY)]
-    if known and version < FORMAT_VERSION:
-        changed = [
-            f"format {v}: {FORMAT_HISTORY[v]}" for v in range(version + 1, FORMAT_VERSION + 1)
-        ]
+    # An older version lists what changed since; any other (newer, negative, 0) lists it all.
+    since = version if known and version in FORMAT_HISTORY else 0
+    changed = [f"format {v}: {FORMAT_HISTORY[v]}" for v in sorted(FORMAT_HISTORY) if v > since]
     return SweepFormatError(
         f"{path}: this sweep folder is in results format {version!r} ({what}); this geosim "
         f"writes and reads format {FORMAT_VERSION} only, so it neither resumes nor reads the "
@@ -151,6 +157,9 @@ class SweepFolder:
         problem = manifest_problem(data)
         if problem is not None:
             raise ResultsError(f"{path}: not a geosim sweep manifest: {problem}")
+        problem = design_mismatch(data)
+        if problem is not None:
+            raise ResultsError(f"{path}: sweep.json's design does not match its runs: {problem}")
         return data
 
     def write_manifest(self, manifest: dict[str, Any]) -> None:
@@ -333,27 +342,36 @@ class SweepFolder:
         """Every run row, sorted by run (from the consolidated file, else from the chunks).
 
         ResultsError (exit 2) if a column every reader relies on is missing: a runs table
-        replaced by another Parquet file decodes, but is not this sweep's."""
-        types = self.manifest()["parameter_types"]
+        replaced by another Parquet file decodes, but is not this sweep's; and if its rows are
+        not the sweep's (`sim.sweep_manifest.rows_problem`: repeated, missing or infinite)."""
+        manifest = self.manifest()
         whole = self.path / "runs.parquet"
         if whole.exists():
             t = pq.read_table(whole)
         else:
             t = self.chunk_runs()
             t = t.select([c for c in t.column_names if not c.startswith(PARTIAL_PREFIX)])
-        problem = runs_problem(t.schema, types)
+        problem = runs_problem(t.schema, manifest["parameter_types"])
+        where = whole if whole.exists() else self.chunks
         if problem is not None:
-            where = whole if whole.exists() else self.chunks
             raise ResultsError(f"{where}: not this sweep's runs table: {problem}")
+        problem = rows_problem(t, manifest)
+        if problem is not None:
+            raise ResultsError(f"{where}: {problem}")
         return as_pandas(t)
 
     def points(self) -> pd.DataFrame:
-        """The design points and their point-level outcomes (written when the sweep completes)."""
-        self.manifest()
+        """The design points and their point-level outcomes (written when the sweep completes);
+        ResultsError (exit 2) if the table is not the sweep's (`points_problem`)."""
+        manifest = self.manifest()
         whole = self.path / "points.parquet"
         if not whole.exists():
             raise ResultsError(f"{self.path}: no points.parquet (the sweep is unfinished)")
-        return as_pandas(pq.read_table(whole))
+        t = pq.read_table(whole)
+        problem = points_problem(t, manifest)
+        if problem is not None:
+            raise ResultsError(f"{whole}: not this sweep's points table: {problem}")
+        return as_pandas(t)
 
     def timeseries_path(self) -> Path | None:
         """The consolidated time series: a file, a folder of parts, or None (unfinished)."""
@@ -383,6 +401,9 @@ class SweepFolder:
             return pd.DataFrame(columns=columns or ["run", "step", "state", "variable", "value"])
         tables = [pq.read_table(f, columns=columns, filters=filters or None) for f in files]
         t = pa.concat_tables(tables)
+        problem = infinite_series(t)
+        if problem is not None:
+            raise ResultsError(f"{source or self.chunks}: {problem}")
         if source is None and "run" in t.column_names:  # chunks: retried runs come last
             t = t.take(pc.sort_indices(t["run"]))
         out: pd.DataFrame = t.to_pandas()

@@ -303,6 +303,8 @@ def sensitivity(ctx: click.Context, folder: Path, outcomes: tuple[str, ...]) -> 
         chosen = list(outcomes) or designed or [DEFAULT_OUTCOME]
         origin = "design" if not outcomes and designed else "--outcome"
         table = analyse(sf, chosen, origin=origin)
+        for warning in table.attrs.get("warnings", []):  # SALib's, in geosim's words
+            err.print(f"[yellow]warning[/yellow]: {escape(warning)}", soft_wrap=True)
         method = table.attrs["method"]
         for name, rows in table.groupby("outcome", sort=False):
             out.print(_indices_table(f"{name} ({method})", rows, sobol=method == "sobol"))

@@ -76,6 +76,8 @@ def plot_envelopes(
     ts = sweep.timeseries(variable)
     if ts.empty:
         raise ResultsError(f"{sweep.path}: no successful run has a time series of {variable!r}")
+    if not ts["value"].notna().any():  # empty cells are values not known (results format)
+        raise ResultsError(f"{sweep.path}: no successful run has a known value of {variable!r}")
     chosen = _panel_states(sweep, list(dict.fromkeys(ts["state"])), states)
     ok = sweep.ok.reset_index(drop=True)
     groups = group_values(ok[by], by)
@@ -205,7 +207,8 @@ def _draw_panel(
         for edge in (lo, hi):
             ax.plot(x, edge, color=colour, lw=0.6, alpha=0.55, zorder=2.5)
         ax.plot(x, mid, color=colour, lw=1.6, zorder=3 + g * 0.01)
-        extent += [float(np.nanmin(lo)), float(np.nanmax(hi))]
+        if np.isfinite(lo).any() and np.isfinite(hi).any():  # a state's value may be unknown
+            extent += [float(np.nanmin(lo)), float(np.nanmax(hi))]
     y_grid(ax, "0.93", 0.6)
     tidy(ax)
     return (min(extent), max(extent)) if extent else (np.nan, np.nan)
@@ -217,9 +220,11 @@ def _shared_axes(
     variable: str,
     xlim: tuple[np.datetime64, np.datetime64],
 ) -> None:
-    """Limits shared by every panel, a zero line for tilt, and the date axis."""
-    ymin = float(np.nanmin([lo for lo, _ in extents]))
-    ymax = float(np.nanmax([hi for _, hi in extents]))
+    """Limits shared by every panel, a zero line for tilt, and the date axis (panels without a
+    known value have NaN extents and no say in the limits)."""
+    known = [(lo, hi) for lo, hi in extents if np.isfinite(lo) and np.isfinite(hi)] or [(0.0, 0.0)]
+    ymin = min(lo for lo, _ in known)
+    ymax = max(hi for _, hi in known)
     if variable == "tilt":
         ymin, ymax = min(ymin, 0.0), max(ymax, 0.0)
         for ax in axes.flat[: len(extents)]:

@@ -137,10 +137,14 @@ def heatmap_figure(data: OutcomeData, cells: Cells, title: str | None = None) ->
     """The heatmap of `cells` (not saved)."""
     binary = is_binary(data.outcome, data.values)
     ny, _ = cells.mean.shape
-    sub = f"Cells: {'share of runs' if binary else 'mean over runs'}"
+    unit = "design points" if data.unit == "point" else "runs"
+    sub = f"Cells: {'share of' if binary else 'mean over'} {unit}"
     even = cells.even
-    sub += f", {int(cells.count.max())} runs each." if even else "; run count below each value."
-    runs = f"{len(data.rows)} runs. {grouping_note([cells.gx, cells.gy], data.sweep)}"
+    count = "design point count" if data.unit == "point" else "run count"
+    sub += f", {int(cells.count.max())} {unit} each." if even else f"; {count} below each value."
+    runs = f"{len(data.rows)} {unit}. {grouping_note([cells.gx, cells.gy], data.sweep)}"
+    if data.unit == "point":
+        runs += f" {data.outcome}: one value per design point, over its replicates."
     lines = subtitle_lines(sub, runs, note=data.note())
     # The left margin fits the longest row label (bin labels can be long).
     left_in = 0.45 + max(text_width_pt(cells.gy.labels, 8.0)) / 72 + 0.1
@@ -167,7 +171,7 @@ def heatmap_figure(data: OutcomeData, cells: Cells, title: str | None = None) ->
         interpolation="nearest",
     )
     ax.set_facecolor(EMPTY)
-    _annotate(ax, cells, cmap, norm, binary)
+    _annotate(ax, cells, cmap, norm, binary, "no points" if data.unit == "point" else "no runs")
     _cell_axes(ax, cells)
     bar = fig.colorbar(image, cax=cax)
     powers = data.sweep.scenario.rules.alignment.tilt_powers
@@ -175,14 +179,17 @@ def heatmap_figure(data: OutcomeData, cells: Cells, title: str | None = None) ->
     return fig
 
 
-def _annotate(ax: Axes, cells: Cells, cmap: Colormap, norm: Normalize, binary: bool) -> None:
-    """Each cell's value (and run count when counts differ), in ink that reads on its colour."""
+def _annotate(
+    ax: Axes, cells: Cells, cmap: Colormap, norm: Normalize, binary: bool, empty: str
+) -> None:
+    """Each cell's value (and run count when counts differ), in ink that reads on its colour;
+    `empty` in cells without any."""
     ny, nx = cells.mean.shape
     size = 9.0 if nx * ny <= 64 else 7.0
     for i in range(ny):
         for j in range(nx):
             if cells.count[i, j] == 0:
-                ax.text(j, i, "no runs", ha="center", va="center", fontsize=7, color=QUIET)
+                ax.text(j, i, empty, ha="center", va="center", fontsize=7, color=QUIET)
                 continue
             value = cells.mean[i, j]
             text = f"{value:.0%}" if binary else f"{value:.3g}"

@@ -74,11 +74,18 @@ def plot_outcome(
 def _subtitle(data: OutcomeData, groups: Groups, binary: bool) -> list[tuple[str, str]]:
     what = "probability" if binary else "mean"
     interval = "Wilson 95% interval" if binary else "95% interval of the mean"
-    sub = f"Points: {what} over the runs of each group; bars: {interval}"
+    unit = "design points" if data.unit == "point" else "runs"
+    sub = f"Points: {what} over the {unit} of each group; bars: {interval}"
     if not binary:
-        sub += "; grey dots: single runs"
+        sub += (
+            "; grey dots: single design points"
+            if data.unit == "point"
+            else "; grey dots: single runs"
+        )
     sub += "; pale bars: the range of each bin." if groups.binned else "."
-    runs = f"{len(data.rows)} runs. {grouping_note([groups], data.sweep)}"
+    runs = f"{len(data.rows)} {unit}. {grouping_note([groups], data.sweep)}"
+    if data.unit == "point":
+        runs += f" {data.outcome}: one value per design point, over its replicates."
     return subtitle_lines(sub, runs, note=data.note())
 
 
@@ -113,7 +120,8 @@ def outcome_figure(data: OutcomeData, groups: Groups, title: str | None = None) 
 
 
 def _scatter_runs(ax: Axes, data: OutcomeData, groups: Groups, pos: NDArray[np.float64]) -> None:
-    """Single runs at their own parameter value; a grid's are spread a little sideways."""
+    """Single runs (or design points) at their own parameter value; a grid's are spread a
+    little sideways."""
     if groups.numeric:
         xs = data.rows[groups.parameter].astype(float).to_numpy()
     else:

@@ -3,6 +3,10 @@
 Failed runs are kept in `SweepData.runs` but left out of every statistic (`SweepData.ok`); the
 figures' subtitles say how many were left out (`SweepData.note`), and so for runs without a
 value of an outcome and for a sweep that is not finished.
+
+An outcome is a column of the runs table (one value per run) or, for a custom outcome that
+reduces over replicates, of the points table (one value per design point, over the point's
+successful runs): `outcome_data` reads either, and its `unit` says which a figure counts.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from sim.results import reading
 from sim.scenario import Scenario
 from sim.sensitivity import unknown_name
 from sim.sweep_folder import SweepFolder
-from sim.sweep_manifest import first_problem, manifest_design
+from sim.sweep_manifest import first_problem, manifest_design, series_problem
 from sim.vocabulary import RUN_COLUMNS, RunStatus
 
 __all__ = [
@@ -70,6 +74,20 @@ class SweepData:
         return [str(c) for c in self.runs.columns if c not in skip]
 
     @property
+    def point_outcomes(self) -> list[str]:
+        """Outcome columns of the points table (custom outcomes over replicates), as sweep.json
+        lists them (`outcome_columns.points`; the table exists once the sweep completes)."""
+        listed = self.manifest.get("outcome_columns", {})
+        names = listed.get("points", []) if isinstance(listed, dict) else []
+        return [str(n) for n in names] if isinstance(names, list) else []
+
+    def points(self) -> pd.DataFrame:
+        """The points table: one row per design point, its parameters and point-level outcomes
+        (ResultsError, exit 2, while the sweep is unfinished or if the table was damaged)."""
+        with reading(self.path):
+            return SweepFolder(self.path).points()
+
+    @property
     def ok(self) -> pd.DataFrame:
         """Successful runs."""
         return self.runs.loc[self.runs["status"] == RunStatus.OK]
@@ -97,10 +115,14 @@ class SweepData:
         if variable not in kept:
             raise ResultsError(f"unknown variable {variable!r} (valid: {', '.join(kept)})")
         # Filtered on read: a big sweep's series are far larger than the one variable needed.
+        folder = SweepFolder(self.path)
         with reading(self.path):
-            ts = SweepFolder(self.path).timeseries(
-                columns=["run", "step", "state", "value"], variable=variable
-            )
+            ts = folder.timeseries(columns=["run", "step", "state", "value"], variable=variable)
+        if self.manifest.get("status") == "complete":  # a running sweep's chunks still land
+            per_run = (self.scenario.time.calendar().steps + 1) * len(self.scenario.states)
+            problem = series_problem(ts, self.ok["run"], per_run, repr(variable))
+            if problem is not None:
+                raise ResultsError(f"{folder.timeseries_path() or folder.chunks}: {problem}")
         out = ts.loc[ts["run"].isin(self.ok["run"])].reset_index(drop=True)
         out["state"] = out["state"].astype(str)
         return out
@@ -137,8 +159,9 @@ def resolve_parameter(sweep: SweepData, name: str) -> str:
 
 
 def resolve_outcome(sweep: SweepData, name: str) -> str:
-    """The outcome column `name`; ResultsError with the valid names (and a guess) if unknown."""
-    valid = sweep.outcomes
+    """The outcome column `name` (of the runs or the points table); ResultsError with the valid
+    names (and a guess) if unknown."""
+    valid = [*sweep.outcomes, *sweep.point_outcomes]
     if name in valid:
         return name
     raise unknown_name("outcome", name, valid, compact=True)
@@ -156,6 +179,8 @@ class OutcomeData:
     """Successful runs without a value."""
     max_exact: int
     """Most distinct values of a parameter shown as they are (more are binned)."""
+    unit: str = "run"
+    """What a row is: a `run`, or a design `point` (a point-level outcome)."""
 
     @property
     def values(self) -> pd.Series[Any]:
@@ -165,7 +190,12 @@ class OutcomeData:
     def note(self) -> str:
         """What the figure leaves out: failed runs, unfinished sweep, runs without a value."""
         note = self.sweep.note()
-        if self.missing:
+        if self.missing and self.unit == "point":
+            note += (
+                f" {self.missing} design points have no value of {self.outcome} (no successful "
+                "run) and are left out."
+            )
+        elif self.missing:
             note += (
                 f" {self.missing} successful runs have no value of {self.outcome} and are left out."
             )
@@ -173,13 +203,38 @@ class OutcomeData:
 
 
 def outcome_data(sweep: SweepData, name: str) -> OutcomeData:
-    """The outcome `name` names, with its successful rows; ResultsError if none has a value."""
+    """The outcome `name` names, with its successful runs (a point-level outcome: its design
+    points) that have a value; ResultsError if none has one."""
     outcome = resolve_outcome(sweep, name)
+    # Groups must stay few enough to read; a grid axis is shown whole.
+    max_exact = 10_000 if sweep.design.method == "grid" else MAX_EXACT
+    if outcome not in sweep.outcomes:
+        points = _point_rows(sweep, outcome)
+        has = points[outcome].notna()
+        if not has.any():
+            raise ResultsError(f"{sweep.path}: no design point has a value of {outcome!r}")
+        rows = points.loc[has].reset_index(drop=True)
+        return OutcomeData(sweep, outcome, rows, int((~has).sum()), max_exact, "point")
     ok = sweep.ok
     has = ok[outcome].notna()
     if not has.any():
         raise ResultsError(f"{sweep.path}: no successful run has a value of {outcome!r}")
-    # Groups must stay few enough to read; a grid axis is shown whole.
-    max_exact = 10_000 if sweep.design.method == "grid" else MAX_EXACT
     rows = ok.loc[has].reset_index(drop=True)
     return OutcomeData(sweep, outcome, rows, int((~has).sum()), max_exact)
+
+
+def _point_rows(sweep: SweepData, outcome: str) -> pd.DataFrame:
+    """The points table, for the point-level outcome `outcome` (ResultsError if it has none)."""
+    if sweep.manifest.get("status") != "complete":
+        raise ResultsError(
+            f"{sweep.path}: {outcome!r} is a point-level outcome (one value per design point, "
+            "over its replicates), written to points.parquet when the sweep completes; run the "
+            "same sweep command again to finish it"
+        )
+    points = sweep.points()
+    if outcome not in points.columns:
+        raise ResultsError(
+            f"{sweep.path / 'points.parquet'}: no column {outcome!r}, which sweep.json lists as "
+            "a point-level outcome (the folder was edited)"
+        )
+    return points
