@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
+from typing import Any
+
+import pytest
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -40,3 +45,22 @@ def time_limit(seconds: float) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def geosim_process(
+    *args: str, timeout: float = 60, context: str = "", **run: Any
+) -> subprocess.CompletedProcess[str]:
+    """`python -m sim ARGS` in a process of its own, its output as text. A hang fails the test
+    (naming the command and `context`) rather than stalling the suite; `run` goes to
+    `subprocess.run` (cwd, env, preexec_fn)."""
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "sim", *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+            **run,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"geosim {' '.join(args)} still running after {timeout} s {context}")

@@ -11,8 +11,6 @@ through click's test runner, plus a small sample as real processes.
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +20,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
-from helpers import time_limit
+from helpers import geosim_process, time_limit
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -231,14 +229,6 @@ def test_a_sample_as_real_processes_exits_0_or_2_located(case: Case) -> None:
             "run": ["run", str(scenario), "-n", "1", "--no-plot", "--out", str(Path(tmp, "o"))],
         }
         for what, args in commands.items():
-            try:
-                p = subprocess.run(
-                    [sys.executable, "-m", "sim", *args, *case.args()],
-                    capture_output=True,
-                    text=True,
-                    timeout=TIME_LIMIT,
-                    cwd=REPO,
-                )
-            except subprocess.TimeoutExpired:
-                pytest.fail(f"{what} hung (> {TIME_LIMIT} s): {case.changes} --set {case.sets}")
+            context = f"(hung): {case.changes} --set {case.sets}"
+            p = geosim_process(*args, *case.args(), timeout=TIME_LIMIT, context=context, cwd=REPO)
             check(p.returncode, p.stderr, case, what)

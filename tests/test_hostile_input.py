@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from helpers import geosim_process
 from ruamel.yaml.composer import Composer
 
 import sim.loader
@@ -42,17 +43,8 @@ def _limit_memory() -> None:
 
 
 def _geosim(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """`geosim ARGS` in a process of its own; a hang fails the test rather than the suite."""
-    try:
-        return subprocess.run(
-            [sys.executable, "-m", "sim", *args],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            preexec_fn=_limit_memory,
-        )
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"geosim {' '.join(args)} still running after {timeout} s")
+    """`geosim ARGS` in a process of its own, within MEMORY."""
+    return geosim_process(*args, timeout=timeout, preexec_fn=_limit_memory)
 
 
 def _refused(code: int, output: str, *says: str) -> None:

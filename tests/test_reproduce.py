@@ -12,13 +12,13 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from helpers import geosim_process
 
 from sim.cli import main
 from sim.results_format import FORMAT_VERSION
@@ -56,14 +56,8 @@ def reproduce(*args: str) -> Result:
 
 
 def geosim(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """The real command in a child process (killed if it outlives `timeout`)."""
-    return subprocess.run(
-        [sys.executable, "-m", "sim", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    """The real command in a child process (a failure if it outlives `timeout`)."""
+    return geosim_process(*args, timeout=timeout)
 
 
 def edit_manifest(folder: Path, change: Callable[[dict[str, Any]], object]) -> None:
