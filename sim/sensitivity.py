@@ -105,11 +105,6 @@ def unknown_message(kind: str, name: str, valid: Sequence[str], compact: bool = 
 # --------------------------------------------------------------------------- indices
 
 
-def _expected_points(design: Design) -> int:
-    d = len(design.parameters)
-    return design.samples * (d + 2 if design.method == "sobol" else d + 1)
-
-
 ODD_LEVELS = "num_levels should be an even number"
 """The start of SALib's warning about a Morris design with an odd `morris_levels`."""
 
@@ -152,7 +147,7 @@ def indices(design: Design, Y: ArrayLike) -> pd.DataFrame:
             f"{design.method!r} (use method: sobol or morris in a design file)"
         )
     y = np.asarray(Y, dtype=np.float64)
-    n = _expected_points(design)
+    n = design.point_count()
     if y.shape != (n,):
         raise ResultsError(f"expected one value per design point ({n}), got shape {y.shape}")
     if not np.isfinite(y).all():
@@ -211,7 +206,7 @@ def point_means(runs: pd.DataFrame, design: Design, outcome: str) -> tuple[np.nd
     Raises ResultsError if the sweep is unfinished or a point has no successful replicate
     (naming the runs), since an index computed without that point would be wrong.
     """
-    n_points = _expected_points(design) if design.method != "grid" else len(design.points())
+    n_points = design.point_count()
     total = n_points * design.replicates
     if len(runs) < total:
         raise ResultsError(
@@ -256,7 +251,7 @@ def _atomic_csv(df: pd.DataFrame, path: Path) -> None:
 def point_values(points: pd.DataFrame, design: Design, outcome: str) -> np.ndarray:
     """Per design point, a point-level outcome's value (points.parquet); ResultsError if a point
     has none (all its runs failed, or the expression has no value there)."""
-    n_points = _expected_points(design) if design.method != "grid" else len(design.points())
+    n_points = design.point_count()
     values = points.set_index("point")[outcome].astype("Float64").reindex(range(n_points))
     missing = np.flatnonzero(values.isna().to_numpy()).tolist()
     if missing:
