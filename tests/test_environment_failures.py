@@ -478,21 +478,6 @@ def test_a_file_the_user_may_not_read_is_an_environment_failure_not_bad_input(
     assert_exit(2, code, stderr, "absent.yaml", "no such file")
 
 
-@pytest.mark.slow
-def test_a_memory_limit_is_counted_by_the_estimate_and_running_out_is_exit_1(
-    tmp_path: Path,
-) -> None:
-    """`ulimit -v` used to end in MemoryError, exit 3, after a minute of work."""
-    run = [*GEOSIM, "run", "latam_2025", "-n", "500", "--no-plot", "--out", str(tmp_path)]
-    limited = f"ulimit -v 700000; exec {shlex.join(run)}"
-    p = subprocess.run(["bash", "-c", limited], capture_output=True, text=True, timeout=300)
-    assert_exit(2, p.returncode, p.stderr, "address-space limit (ulimit -v)", "--force")
-    p = subprocess.run(
-        ["bash", "-c", limited + " --force"], capture_output=True, text=True, timeout=300
-    )
-    assert_exit(1, p.returncode, p.stderr, "ran out of memory")
-
-
 # --------------------------------------------------------------------------- bad folders: exit 2
 
 

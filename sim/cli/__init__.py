@@ -19,6 +19,7 @@ The library is imported inside each command, so `geosim --help` does not load th
 from __future__ import annotations
 
 import io
+import os
 import signal
 import sys
 import threading
@@ -26,16 +27,17 @@ from typing import Any
 
 import click
 
+from sim.cli import reserve
 from sim.cli.backcast import backcast_blocs
 from sim.cli.calibrate import calibrate
-from sim.cli.common import handle_errors
+from sim.cli.common import EXIT_FAILED, handle_errors
 from sim.cli.history import backtest
 from sim.cli.plot import plot
 from sim.cli.runs import check, reproduce, run
 from sim.cli.scenarios import list_cmd, schema_cmd, sources, validate
 from sim.cli.sweeps import sensitivity, sweep
 
-__all__ = ["main"]
+__all__ = ["entry", "main"]
 
 
 class _Commands(click.Group):
@@ -96,3 +98,19 @@ COMMANDS = (
 )
 for _command in COMMANDS:
     main.add_command(_command)
+
+
+def entry() -> None:
+    """The process's entry point (`geosim`, `python -m sim`): `main`, with memory held back
+    for reporting that memory ran out. Should the report itself run out (a MemoryError in
+    click's teardown, or in rich), the sentence is written as bytes encoded in advance."""
+    reserve.hold()
+    ran_out = False
+    try:
+        main()
+    except MemoryError:
+        ran_out = True  # reported below, once the handler has let go of the traceback's frames
+    if ran_out:
+        reserve.release()
+        os.write(2, reserve.LAST_WORDS)
+        sys.exit(EXIT_FAILED)

@@ -13,6 +13,7 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
+from sim.cli import reserve
 from sim.errors import EnvironmentFailure, GeosimError, ScenarioError, os_reason
 
 if TYPE_CHECKING:
@@ -114,6 +115,8 @@ def handle_errors(ctx: click.Context) -> Iterator[None]:
     except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
         raise
     except Exception as exc:
+        if isinstance(exc, MemoryError):
+            reserve.release()  # before anything else allocates: the report needs memory too
         if isinstance(exc, OSError) and exc.errno == errno.EPIPE:
             raise  # stdout closed early (`geosim schema | head`): click quietly exits itself
         failure = environment_failure(exc, ctx)
@@ -146,9 +149,12 @@ def environment_failure(exc: BaseException, ctx: click.Context) -> EnvironmentFa
     if isinstance(exc, OSError):
         return EnvironmentFailure(_os_message(exc, ctx))
     if isinstance(exc, MemoryError):  # the estimate let it start; the machine disagreed
+        return EnvironmentFailure(reserve.OUT_OF_MEMORY + resume)
+    if isinstance(exc, ImportError) and _LOADER_FAILURE.search(str(exc)):
         return EnvironmentFailure(
-            "ran out of memory (the machine's, or a limit such as `ulimit -v`); nothing is "
-            "wrong with the input: give fewer replicates or workers, or more memory." + resume
+            f"could not load a compiled library: {exc}. The operating system refused to map "
+            "it: memory or address space ran out (a limit such as `ulimit -v`), or the "
+            "installation is damaged; nothing is wrong with the input." + resume
         )
     if isinstance(exc, BrokenExecutor):
         return EnvironmentFailure(
@@ -162,6 +168,11 @@ def environment_failure(exc: BaseException, ctx: click.Context) -> EnvironmentFa
             f"Dask workers died running a chunk (killed, or out of memory){last}." + resume
         )
     return None
+
+
+_LOADER_FAILURE = re.compile(r"shared object|cannot allocate memory|\.so\b", re.IGNORECASE)
+"""How the dynamic loader words a library it could not map (`failed to map segment from
+shared object`); geosim's own lazy imports fail differently, and those stay bugs."""
 
 
 def _raised_in(exc: BaseException, package: str) -> bool:
