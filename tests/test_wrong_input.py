@@ -236,6 +236,21 @@ WARNED = [
         "settled before any run",
     ),
     (
+        ("    by: 2025-06\n", "    by: 2025-06\n" + TILT.format(key="above", value=1.0)),
+        ":43:12: expect.tilt.above: 1 is implausibly large: a tilt lies in [-1, 1], so no run",
+        "settled before any run",
+    ),
+    (
+        ("    by: 2025-06\n", "    by: 2025-06\n" + TILT.format(key="below", value=-1)),
+        ":43:12: expect.tilt.below: -1 is implausibly small: a tilt lies in [-1, 1], so no run",
+        "settled before any run",
+    ),
+    (
+        ("    by: 2025-06\n", "    by: 2025-06\n" + TILT.format(key="below", value=1.5)),
+        ":43:12: expect.tilt.below: 1.5 is implausibly large: a tilt lies in [-1, 1], so every",
+        "settled before any run",
+    ),
+    (
         ("    gdp: 8.3e10\n", "    gdp: 8.3e10\n    policies: {canal: {salience: 30}}\n"),
         ":20:34: states.PAN.policies.canal.salience: 30 is implausibly large",
         "0.3 = 30%",
@@ -299,3 +314,7 @@ def test_soft_bounds_sit_on_the_value_types_next_to_the_hard_bounds() -> None:
     assert bound.problem(2.0) == "2 is implausibly large: large"
     assert bound.problem(-1) == "-1 is implausibly small: small"
     assert bound.problem(0.5) is None
+    assert bound.problem(1.0) is None and bound.problem(0.0) is None
+    open_top = SoftBound(low=0.0, high=1.0, below="small", above="large", high_warns=True)
+    assert open_top.problem(1.0) == "1 is implausibly large: large"
+    assert open_top.problem(0.0) is None

@@ -121,18 +121,21 @@ MIN_ENGAGEMENT, MAX_ENGAGEMENT = 1e-3, 1e3
 
 @dataclass(frozen=True)
 class SoftBound:
-    """Values outside [low, high] are accepted with a warning: `below` or `above` says why."""
+    """Values outside [low, high] are accepted with a warning: `below` or `above` says why.
+    `low_warns` or `high_warns` makes the end itself warn too (the bound is then open)."""
 
     low: float = float("-inf")
     high: float = float("inf")
     below: str = ""
     above: str = ""
+    low_warns: bool = False
+    high_warns: bool = False
 
     def problem(self, value: float) -> str | None:
         """Why `value` is implausible, or None if it lies within the bound."""
-        if value < self.low:
+        if value < self.low or (self.low_warns and value == self.low):
             return f"{value:g} is implausibly small: {self.below}"
-        if value > self.high:
+        if value > self.high or (self.high_warns and value == self.high):
             return f"{value:g} is implausibly large: {self.above}"
         return None
 
@@ -149,12 +152,12 @@ SOFT_GDP_SHARE = SoftBound(
     above="more than a whole year of GDP (the `core` salience level is 0.2); shares of GDP "
     "are fractions, 0.3 = 30%",
 )
-SOFT_TILT = SoftBound(
-    low=-1.0,
-    high=1.0,
-    below="a tilt lies in [-1, 1], so the comparison is settled before any run",
-    above="a tilt lies in [-1, 1], so the comparison is settled before any run",
-)
+_NEVER = "a tilt lies in [-1, 1], so no run can pass: the comparison is settled before any run"
+_ALWAYS = "a tilt lies in [-1, 1], so every run passes: the comparison is settled before any run"
+SOFT_TILT_FLOOR = SoftBound(low=-1.0, high=1.0, below=_ALWAYS, above=_NEVER, high_warns=True)
+"""For `above`: a tilt must exceed it (strictly), so 1 itself can never be passed."""
+SOFT_TILT_CEILING = SoftBound(low=-1.0, high=1.0, below=_NEVER, above=_ALWAYS, low_warns=True)
+"""For `below`: a tilt must be under it (strictly), so -1 itself can never be passed."""
 TRADE_TO_GDP = 2.5
 # Goods exports (or imports) above this many times GDP warn: the highest on record are the
 # entrepots, Hong Kong and Singapore, at 1 to 1.8 times GDP with re-exports; a larger ratio is
@@ -197,8 +200,10 @@ SalienceLevel = Literal["low", "medium", "high", "core"]
 """Named salience levels; `rules.threats.salience_levels` gives their values."""
 Salience = GdpShare | SalienceLevel
 """A salience as a share of GDP or a named level (`low`, `medium`, `high`, `core`)."""
-TiltLevel = Annotated[float, Field(strict=True, allow_inf_nan=False), SOFT_TILT]
-"""A level of tilt to compare with (finite; a tilt lies in [-1, 1])."""
+TiltFloor = Annotated[float, Field(strict=True, allow_inf_nan=False), SOFT_TILT_FLOOR]
+"""A level a tilt must exceed (finite; warns unless in [-1, 1))."""
+TiltCeiling = Annotated[float, Field(strict=True, allow_inf_nan=False), SOFT_TILT_CEILING]
+"""A level a tilt must stay under (finite; warns unless in (-1, 1])."""
 Code = Annotated[str, Field(min_length=1, max_length=24, pattern=r"^[A-Za-z][A-Za-z0-9_]*$")]
 Amounts = dict[str, Money | None]
 

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import model_validator
 
 from sim.loader import Key
-from sim.schema.base import Month, TiltLevel
+from sim.schema.base import Month, TiltCeiling, TiltFloor
 from sim.schema.effects import RunRecord
 from sim.schema.expectations.base import ExpectBase
 from sim.schema.refs import Refs
@@ -19,11 +19,11 @@ class TiltExpect(ExpectBase):
     type: Literal["tilt"]
     state: str
     """State."""
-    above: TiltLevel | None = None
-    """Tilt at `by` must exceed this (a finite number; outside [-1, 1], the range of a tilt,
-    warns: the comparison would be settled before any run)."""
-    below: TiltLevel | None = None
-    """Tilt at `by` must be below this (finite; outside [-1, 1] warns)."""
+    above: TiltFloor | None = None
+    """Tilt at `by` must exceed this (a finite number; 1 or more, or below -1, warns: a tilt
+    lies in [-1, 1], so the comparison would be settled before any run)."""
+    below: TiltCeiling | None = None
+    """Tilt at `by` must be below this (finite; -1 or less, or above 1, warns)."""
     since: Month | None = None
     """Compare with the tilt at this date (needs `direction`)."""
     direction: Literal["up", "down"] | None = None
