@@ -152,9 +152,10 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 
 @contextlib.contextmanager
-def reading(path: Path) -> Iterator[None]:
+def reading(path: Path, remedy: str = "") -> Iterator[None]:
     """Report a missing or corrupt file of a results folder the user named (`path`: the file,
-    or the folder when the reader picks the files) as bad input.
+    or the folder when the reader picks the files) as bad input; `remedy`, if given, ends the
+    message with what fixes it.
 
     ResultsError (exit 2) for a missing file, a Parquet file pyarrow cannot decode (its
     OSErrors carry no errno) or a text file that is not UTF-8; an errno the OS gave for any
@@ -168,14 +169,16 @@ def reading(path: Path) -> Iterator[None]:
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
         where = exc.filename if exc.filename is not None else path
         what = "missing" if isinstance(exc, FileNotFoundError) else "not a file"
-        raise ResultsError(f"{where}: {what} (the folder is incomplete or was edited)") from None
+        raise ResultsError(
+            f"{where}: {what} (the folder is incomplete or was edited){remedy}"
+        ) from None
     except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:
         if isinstance(exc, OSError) and exc.errno:
             where = exc.filename if exc.filename is not None else path
             raise EnvironmentFailure(f"cannot read {where}: {os_reason(exc)}") from None
         what = "a file in it is" if path.is_dir() else "the file is"
         raise ResultsError(
-            f"{path}: {what} corrupt or not one geosim wrote ({first_line(exc)})"
+            f"{path}: {what} corrupt or not one geosim wrote ({first_line(exc)}){remedy}"
         ) from None
 
 

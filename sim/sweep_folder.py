@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 from sim.design import Design
 from sim.errors import ResultsError, os_failure
 from sim.manifest import MAX_MANIFEST_BYTES, read_limited
-from sim.results import atomic_write_text, first_line
+from sim.results import atomic_write_text, reading
 from sim.results_format import FORMAT_HISTORY, FORMAT_VERSION, write_parquet
 from sim.run_set import RunSet
 from sim.sweep_lock import holding
@@ -438,24 +438,13 @@ def file_sha256(path: Path) -> str:
 
 def read_chunk(path: Path, columns: Sequence[str] | None = None) -> pa.Table:
     """A chunk file's table. ResultsError (exit 2) if it is missing or cannot be decoded,
-    OutputError (exit 1) if the system refuses to read it: never a crash of the reader."""
-    cols = None if columns is None else list(columns)
-    try:
-        return pq.read_table(path, columns=cols)
-    except FileNotFoundError:
-        raise ResultsError(f"{path}: missing (was the folder changed while it was read?)") from None
-    except OSError as exc:
-        if exc.errno not in (None, 0):
-            raise os_failure(exc, "read", path) from None
-        raise _corrupt(path, exc) from None
-    except pa.ArrowException as exc:
-        raise _corrupt(path, exc) from None
+    an environment failure (exit 1) if the system refuses to read it: never a crash."""
+    with reading(path, remedy=REDO):
+        return pq.read_table(path, columns=None if columns is None else list(columns))
 
 
-def _corrupt(path: Path, exc: BaseException) -> ResultsError:
-    return ResultsError(
-        f"{path}: corrupt ({first_line(exc)}); running the sweep command again redoes its runs"
-    )
+REDO = "; running the sweep command again redoes its runs"
+"""How a damaged chunk is mended, said after the damage."""
 
 
 def _key(chunk_file: Path) -> str:

@@ -205,7 +205,8 @@ def test_a_corrupt_chunk_read_by_an_analysis_is_reported_not_a_crash(
     folder = swept(mini_file, tmp_path / "out")
     (folder.path / "runs.parquet").unlink()  # unfinished: readers go to the chunks
     truncate(folder.chunks / "runs-00000000-00000001.parquet")
-    with pytest.raises(ResultsError, match=r"runs-00000000-00000001\.parquet: corrupt"):
+    corrupt = r"runs-00000000-00000001\.parquet: the file is corrupt or not one geosim wrote"
+    with pytest.raises(ResultsError, match=corrupt + r" \(.*\); running the sweep command again"):
         folder.runs()
 
 
