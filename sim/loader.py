@@ -18,6 +18,7 @@ from sim.yaml_input import (
     MAX_BYTES,
     MAX_DEPTH,
     MAX_NODES,
+    SHOWN_FILE_CHARS,
     FileKind,
     Key,
     Position,
@@ -171,9 +172,10 @@ def load_tree(
     if not isinstance(parent, str):
         raise ScenarioError([_at(positions, ("extends",), "expected a file name (string)")])
     shown = Path(os.path.normpath(path.parent / parent))  # as the user would write it
+    but = f"extends {clip(parent)!r}, but {clip(str(shown), SHOWN_FILE_CHARS)}"
     ppath = _resolved(shown)
     if isinstance(ppath, str):
-        msg = f"extends {clip(parent)!r}, but {clip(str(shown))} {ppath}"
+        msg = f"{but} {ppath}"
         raise ScenarioError([_at(positions, ("extends",), msg)])
     if ppath in _seen or ppath == path.resolve():
         chain = [*_seen, path.resolve(), ppath]
@@ -185,10 +187,10 @@ def load_tree(
     try:
         found = ppath.is_file()
     except OSError as exc:  # a name the OS refuses (too long)
-        msg = f"extends {clip(parent)!r}, but {clip(str(shown))} cannot be used: {os_reason(exc)}"
+        msg = f"{but} cannot be used: {os_reason(exc)}"
         raise ScenarioError([_at(positions, ("extends",), msg)]) from None
     if not found:
-        msg = f"extends {clip(parent)!r}, but {clip(str(shown))} is not a file"
+        msg = f"{but} is not a file"
         raise ScenarioError([_at(positions, ("extends",), msg)])
     base = load_tree(shown, kind=kind, _depth=_depth + 1, _seen=(*_seen, path.resolve()))
     _merge(base.data, data, _Index(base.positions), _Index(positions), ())

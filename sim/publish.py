@@ -14,7 +14,7 @@ name or a staging area:
   next run that claims a name in the same folder removes every staging folder whose name's
   claim it can lock (its writer is dead: a live writer holds the claim until it publishes).
 
-`try_lock` is the lock itself (also a sweep folder's, `sim.sweep_folder`): `flock` on a file
+`try_lock` is the lock itself (also a sweep folder's, `sim.sweep_lock`): `flock` on a file
 that the holder removes before it lets go, re-checked after locking so that a file removed
 under a waiting process is never taken for the lock.
 """

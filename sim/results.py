@@ -178,11 +178,11 @@ def reading(path: Path, remedy: str = "") -> Iterator[None]:
             raise EnvironmentFailure(f"cannot read {where}: {os_reason(exc)}") from None
         what = "a file in it is" if path.is_dir() else "the file is"
         raise ResultsError(
-            f"{path}: {what} corrupt or not one geosim wrote ({first_line(exc)}){remedy}"
+            f"{path}: {what} corrupt or not one geosim wrote ({_first_line(exc)}){remedy}"
         ) from None
 
 
-def first_line(exc: BaseException) -> str:
+def _first_line(exc: BaseException) -> str:
     """The first line of an error's message, at most 300 characters (pyarrow's run on)."""
     lines = str(exc).strip().splitlines() or [type(exc).__name__]
     return lines[0][:300]

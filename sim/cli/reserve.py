@@ -25,14 +25,15 @@ under `ulimit -v 700000` with 8 BLAS threads: without a reserve that rendering r
 6 runs of 6, with this one it finished in 6 of 6). A block this large is a mapping of its
 own, so releasing it returns the address space at once."""
 
-_held: list[bytearray] = []
+_held: list[bytes] = []
 
 
 def hold() -> None:
-    """Set the reserve aside (once per process; the pages are never touched, so they cost
-    address space, not resident memory)."""
+    """Set the reserve aside (once per process). `bytes(n)` comes from calloc, whose pages stay
+    untouched: they cost address space, not resident memory (a bytearray would zero-fill them,
+    32 MB resident in every process)."""
     if not _held:
-        _held.append(bytearray(RESERVE_BYTES))
+        _held.append(bytes(RESERVE_BYTES))
 
 
 def release() -> None:
