@@ -90,6 +90,11 @@ def read_failure(exc: OSError, path: object, bad_input: GeosimError) -> GeosimEr
     EnvironmentFailure (exit 1): `cannot read <path>: <the OS's reason>`."""
     if exc.errno in PATH_ERRNOS:
         return bad_input
+    return cannot_read(exc, path)
+
+
+def cannot_read(exc: OSError, path: object) -> EnvironmentFailure:
+    """The system refused a read: `cannot read <path>: <the OS's reason>` (exit 1)."""
     return EnvironmentFailure(f"cannot read {path}: {os_reason(exc)}")
 
 

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from sim.errors import EnvironmentFailure, ResultsError, os_failure, os_reason
+from sim.errors import ResultsError, cannot_read, os_failure
 from sim.manifest import DATA_FILES as DATA_FILES  # re-exported: readers import it from here
 from sim.manifest import MANIFEST, Manifest, Report, read_manifest, verify_folder, with_rerun
 from sim.manifest import REQUIRED_FILES as REQUIRED_FILES
@@ -175,7 +175,7 @@ def reading(path: Path, remedy: str = "") -> Iterator[None]:
     except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:
         if isinstance(exc, OSError) and exc.errno:
             where = exc.filename if exc.filename is not None else path
-            raise EnvironmentFailure(f"cannot read {where}: {os_reason(exc)}") from None
+            raise cannot_read(exc, where) from None
         what = "a file in it is" if path.is_dir() else "the file is"
         raise ResultsError(
             f"{path}: {what} corrupt or not one geosim wrote ({_first_line(exc)}){remedy}"

@@ -473,3 +473,13 @@ def test_invisible_characters_are_shown_as_escapes_in_messages(args: list[str]) 
     assert r.exit_code == 2, r.output
     assert not re.search("[\x00-\x08\x0b-\x1f\u202a-\u202e]", r.output), repr(r.output)
     assert "\\u202e" in r.output or ("\\u0001" in r.output and "\\u001b[2J" in r.output)
+
+
+def test_the_echo_of_an_override_shows_invisible_characters_as_escapes(tmp_path: Path) -> None:
+    """The `override path: old -> new` line repeated the user's text with a bidi override raw."""
+    name = "states.BOL.name=Bo\u202elivia"
+    args = ["run", "latam_2025", "-n", "1", "--no-plot", "--set", name, "--out", str(tmp_path)]
+    r = CliRunner().invoke(main, args)
+    assert r.exit_code == 0, r.output
+    assert "override states.BOL.name: 'Bolivia' -> 'Bo\\u202elivia'" in r.stderr
+    assert "\u202e" not in r.output

@@ -11,9 +11,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
-from rich.markup import escape
 
-from sim.cli.common import EXIT_FAILED, command_line, err, handle_errors, out, progress_bar, set_opt
+from sim.cli.common import (
+    EXIT_FAILED,
+    command_line,
+    handle_errors,
+    log_overrides,
+    out,
+    progress_bar,
+    set_opt,
+)
 
 if TYPE_CHECKING:
     from sim.calibration.episodes import Context
@@ -114,11 +121,8 @@ def calibrate(
 def _log_overrides(context: Context, episode: Episode) -> None:
     """Validate the overrides on a one-episode world (exit 2 if bad) and log each one."""
     from sim.calibration.episodes import batch_scenario
-    from sim.scenario import yaml_repr
 
-    for o in batch_scenario([episode], context).overrides:
-        old = yaml_repr(o["old"]) + (" (default)" if o.get("default") else "")
-        err.print(escape(f"override {o['path']}: {old} -> {yaml_repr(o['new'])}"), soft_wrap=True)
+    log_overrides(batch_scenario([episode], context).overrides)
 
 
 def _run(episodes: list[Episode], context: Context, seed: int, size: int, workers: int) -> Results:

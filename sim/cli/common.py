@@ -5,9 +5,9 @@ from __future__ import annotations
 import errno
 import re
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, NoReturn, Protocol
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
 import click
 from rich.console import Console
@@ -127,7 +127,7 @@ def handle_errors(ctx: click.Context) -> Iterator[None]:
         if debug:
             raise
         err.print(
-            f"[red]internal error[/red]: {type(exc).__name__}: {escape(str(exc))}", soft_wrap=True
+            f"[red]internal error[/red]: {type(exc).__name__}: {shown(str(exc))}", soft_wrap=True
         )
         err.print("This is a bug in geosim; rerun with --debug for a traceback and report it.")
         sys.exit(EXIT_INTERNAL)
@@ -206,15 +206,26 @@ def _os_message(exc: OSError, ctx: click.Context) -> str:
 
 def load(scenario: str, overrides: tuple[str, ...], quiet: bool = False) -> LoadedScenario:
     """Load a scenario with `--set` overrides, logging each as `path: old -> new` on stderr."""
-    from sim.scenario import load_scenario, yaml_repr
+    from sim.scenario import load_scenario
 
     loaded = load_scenario(scenario, overrides)
     if not quiet:
-        for o in loaded.overrides:
-            old, new = yaml_repr(o["old"]), yaml_repr(o["new"])
-            old += " (default)" if o.get("default") else ""
-            err.print(escape(f"override {o['path']}: {old} -> {new}"), soft_wrap=True)
+        log_overrides(loaded.overrides)
     return loaded
+
+
+def log_overrides(overrides: Sequence[Mapping[str, Any]]) -> None:
+    """One `override path: old -> new` line per `--set` on stderr, as the user typed it."""
+    from sim.scenario import yaml_repr
+
+    for o in overrides:
+        old = yaml_repr(o["old"]) + (" (default)" if o.get("default") else "")
+        err.print(shown(f"override {o['path']}: {old} -> {yaml_repr(o['new'])}"), soft_wrap=True)
+
+
+def print_warning(text: str) -> None:
+    """A `warning:` line on stderr (the exit status does not change)."""
+    err.print(f"[yellow]warning[/yellow]: {shown(text)}", soft_wrap=True)
 
 
 def command_line() -> list[str]:

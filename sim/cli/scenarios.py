@@ -16,8 +16,8 @@ from sim.cli.common import (
     handle_errors,
     out,
     print_problems,
+    print_warning,
     set_opt,
-    shown,
 )
 from sim.errors import ScenarioError
 
@@ -29,7 +29,7 @@ def print_warnings(loaded: LoadedScenario) -> None:
     """One `warning:` line per implausible value the scenario was accepted with (stderr; the
     exit status does not change)."""
     for w in loaded.warnings:
-        err.print(f"[yellow]warning[/yellow]: {shown(str(w))}", soft_wrap=True)
+        print_warning(str(w))
 
 
 @click.command()

@@ -20,10 +20,12 @@ from sim.cli.common import (
     load,
     out,
     outcome_opt,
+    print_warning,
     progress_bar,
     scenario_arg,
     seed_opt,
     set_opt,
+    shown,
 )
 from sim.cli.scenarios import print_warnings
 
@@ -249,23 +251,19 @@ def _execute(p: Plan, out_dir: Path, backend: Backend, quiet: bool) -> SweepOutc
         sys.exit(EXIT_INTERRUPTED)
     except SweepFailed as exc:  # a run failed: a result of the sweep, not bad input
         stop()
-        err.print(f"[red]stopped[/red]: {escape(str(exc))}", soft_wrap=True)
+        err.print(f"[red]stopped[/red]: {shown(str(exc))}", soft_wrap=True)
         sys.exit(EXIT_FAILED)
     finally:
         stop()
 
 
 def _report(outcome: SweepOutcome, quiet: bool) -> None:
-    shown = 20  # a folder whose every chunk was damaged needs no list of thousands of lines
-    for entry in outcome.redone[:shown]:
+    listed = 20  # a folder whose every chunk was damaged needs no list of thousands of lines
+    for entry in outcome.redone[:listed]:
         chunk, _, why = entry.partition(": ")
-        err.print(
-            f"[yellow]warning[/yellow]: chunk {chunk} was damaged ({escape(why)}); its runs were "
-            "done again",
-            soft_wrap=True,
-        )
-    if len(outcome.redone) > shown:
-        err.print(f"[yellow]warning[/yellow]: and {len(outcome.redone) - shown} more chunks")
+        print_warning(f"chunk {chunk} was damaged ({why}); its runs were done again")
+    if len(outcome.redone) > listed:
+        print_warning(f"and {len(outcome.redone) - listed} more chunks")
     if quiet:
         out.print(str(outcome.folder.path))
         return
@@ -304,7 +302,7 @@ def sensitivity(ctx: click.Context, folder: Path, outcomes: tuple[str, ...]) -> 
         origin = "design" if not outcomes and designed else "--outcome"
         table = analyse(sf, chosen, origin=origin)
         for warning in table.attrs.get("warnings", []):  # SALib's, in geosim's words
-            err.print(f"[yellow]warning[/yellow]: {escape(warning)}", soft_wrap=True)
+            print_warning(warning)
         method = table.attrs["method"]
         for name, rows in table.groupby("outcome", sort=False):
             out.print(_indices_table(f"{name} ({method})", rows, sobol=method == "sobol"))
