@@ -283,16 +283,15 @@ def _check_outcomes(m: Manifest, where: str) -> None:
     try:
         OutcomeSet.build(m.resolved_scenario, m.outcome_spec())
     except OutcomeError as exc:
-        raise ManifestError([_outcome_problem(p, m, where) for p in exc.problems]) from None
+        raise ManifestError([_outcome_problem(p, where) for p in exc.problems]) from None
 
 
-def _outcome_problem(p: OutcomeProblem, m: Manifest, where: str) -> Problem:
-    if p.outcome != "dates":
-        at = f"column {p.column}: " if p.column is not None else ""
-        return Problem(where, 0, 0, f"outcomes.custom.{p.outcome}", at + p.message)
-    index = next((i for i, d in enumerate(m.outcomes.dates) if p.message.startswith(d)), None)
-    path = "outcomes.dates" if index is None else f"outcomes.dates[{index}]"
-    return Problem(where, 0, 0, path, p.message)
+def _outcome_problem(p: OutcomeProblem, where: str) -> Problem:
+    """An outcome problem as this file's: the spec's dates are the file's, in its order, so a
+    date problem's index is the entry's in `outcomes.dates`."""
+    at = f"column {p.column}: " if p.column is not None else ""
+    path = p.path if p.index is None else f"{p.path}[{p.index}]"
+    return Problem(where, 0, 0, path, at + p.message)
 
 
 class UnsupportedFormat(ResultsError):

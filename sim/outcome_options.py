@@ -7,17 +7,14 @@ checked and reported the same way whichever command runs it.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 
 from pydantic import ValidationError
 
 from sim.errors import Problem, ScenarioError
 from sim.outcomes import OutcomeError, OutcomeProblem, OutcomeSet, OutcomeSpec
+from sim.outcomes.spec import NAME
 from sim.schema.scenario import Scenario
-
-NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-"""What a custom outcome may be called (it becomes a column name)."""
 
 Locate = Callable[[OutcomeProblem], Problem]
 """Where an outcome's problem was written."""
@@ -62,15 +59,11 @@ def option_locator(outcomes: Sequence[str]) -> Locate:
 
     def locate(p: OutcomeProblem) -> Problem:
         if p.outcome in offsets and p.column is not None:
-            return Problem("--outcome", 1, offsets[p.outcome] + p.column, _path(p), p.message)
+            return Problem("--outcome", 1, offsets[p.outcome] + p.column, p.path, p.message)
         where = "--at" if p.outcome == "dates" else "--outcome"
-        return Problem(where, 0, 0, _path(p), p.message)
+        return Problem(where, 0, 0, p.path, p.message)
 
     return locate
-
-
-def _path(p: OutcomeProblem) -> str:
-    return "outcomes.dates" if p.outcome == "dates" else f"outcomes.custom.{p.outcome}"
 
 
 def build_checked(scenario: Scenario, spec: OutcomeSpec, locate: Locate) -> OutcomeSet:

@@ -27,11 +27,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-from pydantic import ValidationError
 
 from sim.design import Design, ParameterSpec
-from sim.errors import GeosimError, Problem, ScenarioError
-from sim.estimates import integer_field
+from sim.errors import GeosimError
+from sim.estimates import drawn_as
 from sim.loader import Key, dotted, get_path
 from sim.schema.ranges import Range, rule_ranges
 
@@ -94,46 +93,16 @@ def dimensions(loaded: LoadedScenario) -> tuple[list[Dimension], list[str]]:
                 f"rules.{path}", entry.low, entry.high, entry.distribution, section, entry.basis
             )
         )
-    problems: list[Problem] = []
-    for where, r in loaded.ranges.items():
-        dim = _estimate(loaded, where, r)
-        if isinstance(dim, str):
-            problems.append(loaded.tree.problem(where, dim))
-        else:
-            dims.append(dim)
-    if problems:
-        raise ScenarioError(problems)
+    dims += [_estimate(loaded, where, r) for where, r in loaded.ranges.items()]
     return dims, skipped
 
 
-def _estimate(loaded: LoadedScenario, where: Key, r: dict[str, Any]) -> Dimension | str:
-    """A scenario estimate's dimension, or why it cannot be drawn.
-
-    Whole numbers are drawn for a field that holds them (`deadline_months`), whatever the
-    range's numbers look like; a float field written `2` is still drawn as floats, and an
-    explicit `distribution` is honoured."""
-    written = r["distribution"]
-    integer = integer_field(loaded.scenario, where)
-    if integer is None:  # the field could not be read back: how the numbers are written
-        integer = written is None and all(type(r[k]) is int for k in ("value", "low", "high"))
-    if integer and written == "loguniform":
-        return (
-            "an integer field cannot be drawn log-uniformly: leave `distribution` out (or give "
-            "`uniform`) to draw whole numbers evenly from low to high"
-        )
-    dist: Literal["uniform", "loguniform", "integer"] = (
-        "integer" if integer else (written or "uniform")
-    )
-    try:
-        low, high = float(r["low"]), float(r["high"])
-    except OverflowError:
-        return "the range's ends must fit a float (within about +-1.8e308)"
-    dim = Dimension(dotted(where), low, high, dist, INPUTS, f"estimate, source {r['source']}")
-    try:
-        dim.spec()
-    except ValidationError as exc:
-        return "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
-    return dim
+def _estimate(loaded: LoadedScenario, where: Key, r: dict[str, Any]) -> Dimension:
+    """A scenario estimate's dimension. Validation (`sim.estimates.check_ranges`) has already
+    refused every range that cannot be drawn, by the same `drawn_as` rule."""
+    dist = drawn_as(loaded.scenario, where, r)
+    low, high = float(r["low"]), float(r["high"])
+    return Dimension(dotted(where), low, high, dist, INPUTS, f"estimate, source {r['source']}")
 
 
 def propagation_design(

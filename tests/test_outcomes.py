@@ -262,6 +262,20 @@ def test_point_outcomes_that_overflow_are_unknown_not_infinite(latam: Scenario) 
     assert math.isnan(got["bigger"].iloc[0]) and got["bigger"].iloc[1] == 20.0
 
 
+def test_an_overflowed_replicate_mean_compares_as_unknown(latam: Scenario) -> None:
+    """The mean is not known, so neither is any comparison with it (not true for +inf)."""
+    spec = OutcomeSpec(custom={"up": "mean(tilt[BOL], over=replicates) > 0"})
+    runs = pd.DataFrame(
+        {
+            "point": [0, 0, 1],
+            "status": ["ok"] * 3,
+            "_partial.up.0": [1.7e308, 1.7e308, 1.0],  # point 0's mean overflows
+        }
+    )
+    got = OutcomeSet.build(latam, spec).evaluate_points(runs)
+    assert got["up"].iloc[0] is pd.NA and got["up"].iloc[1]
+
+
 def test_run_outcomes_that_overflow_are_unknown_not_infinite(
     latam: Scenario, rep: Replicate
 ) -> None:

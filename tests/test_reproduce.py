@@ -272,6 +272,12 @@ MALFORMED: dict[str, tuple[Callable[[Path], object], str]] = {
         lambda f: edit_manifest(f, _set("outcomes.dates", ["2025-06", "2040-01"])),
         r"manifest\.json: outcomes\.dates\[1\]: 2040-01 is outside the scenario's horizon",
     ),
+    "outcome_date_repeated_outside_the_horizon": (
+        # each entry named by its own index (found by text, both were [0])
+        lambda f: edit_manifest(f, _set("outcomes.dates", ["2040-01", "2040-01"])),
+        r"manifest\.json: outcomes\.dates\[0\]: 2040-01 is outside .*\n"
+        r".*manifest\.json: outcomes\.dates\[1\]: 2040-01 is outside",
+    ),
     "outcome_name_not_a_name": (
         lambda f: edit_manifest(f, _set("outcomes.custom", {"1x": "tilt[BOL]"})),
         r"manifest\.json: outcomes\.custom: outcome name '1x' must be letters, digits and _",

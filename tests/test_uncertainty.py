@@ -440,6 +440,38 @@ def test_validate_refuses_a_range_that_could_never_be_drawn(
     assert f"{'.'.join(path)}: {message}" in " ".join(res.output.split())
 
 
+@pytest.mark.parametrize(
+    ("path", "estimate", "message"),
+    [
+        (
+            ("time", "seed"),
+            {"value": 2**60, "low": 2**59, "high": 2**61},
+            "an integer range must lie within +-",
+        ),
+        (
+            ("states", "BOL", "gdp"),
+            {"value": 1e10, "low": -9e307, "high": 9e307},
+            "too wide to sample",
+        ),
+    ],
+    ids=["integer-beyond-2-53", "too-wide"],
+)
+def test_validate_refuses_a_range_the_sampler_cannot_draw(
+    tmp_path: Path, path: tuple[str, ...], estimate: dict[str, Any], message: str
+) -> None:
+    """`validate` applies the rule `--propagate` draws by: it once accepted these."""
+    from click.testing import CliRunner
+
+    from sim.cli import main
+
+    file = _mini_file(tmp_path, _with_estimate(path, estimate))
+    res = CliRunner().invoke(main, ["validate", str(file)])
+    assert res.exit_code == 2, res.output
+    where = re.search(rf"{re.escape(str(file))}:(\d+):(\d+): {'.'.join(path)}: (.*)", res.output)
+    assert where is not None, res.output
+    assert int(where[1]) > 0 and message in where[3]
+
+
 def _tied(names: list[str]) -> Any:
     from sim.uncertainty import Driver, Probability, Propagation
 

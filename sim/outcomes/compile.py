@@ -177,7 +177,7 @@ class _Compiler:
         f = x.fn
         if node.op == "-":
             return _Typed(lambda env: ops.negate(f(env)), x.vector, False, x.free)
-        self.need_boolean(x, node.operand, "not")
+        self.need_boolean(x.boolean, node.operand, "not")
         return _Typed(lambda env: ops.logical_not(f(env)), x.vector, True, x.free)
 
     def binary(self, node: Binary) -> _Typed:
@@ -188,21 +188,23 @@ class _Compiler:
         while isinstance(left, Binary):
             chain.append(left)
             left = left.left
-        first = acc = self.node(left)
+        first = self.node(left)
+        vector, boolean = first.vector, first.boolean  # of the chain so far
         steps: list[tuple[Callable[[F, F], F], Fn]] = []
         free = list(first.free)
         for link in reversed(chain):
             right = self.node(link.right)
             if link.op in ("and", "or"):
-                self.need_boolean(acc, link.left, link.op)
-                self.need_boolean(right, link.right, link.op)
+                self.need_boolean(boolean, link.left, link.op)
+                self.need_boolean(right.boolean, link.right, link.op)
             steps.append((ops.BINARY[link.op], right.fn))
             free += right.free
-            acc = _Typed(acc.fn, acc.vector or right.vector, link.op in _BOOLEAN_OPS)
-        return _Typed(_fold(first.fn, steps), acc.vector, acc.boolean, tuple(free))
+            vector, boolean = vector or right.vector, link.op in _BOOLEAN_OPS
+        return _Typed(_fold(first.fn, steps), vector, boolean, tuple(free))
 
-    def need_boolean(self, x: _Typed, node: Node, op: str) -> None:
-        if not x.boolean:
+    def need_boolean(self, boolean: bool, node: Node, op: str) -> None:
+        """ExpressionError at `node` unless its value is true/false (`boolean`)."""
+        if not boolean:
             raise ExpressionError(
                 f"'{op}' needs true/false operands (a comparison such as tilt[MEX] > 0), "
                 "found a number",

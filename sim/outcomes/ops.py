@@ -19,20 +19,21 @@ F = NDArray[np.float64]
 NAN = np.float64(np.nan)
 
 
-def _finite(x: F) -> F:
-    """`x` with ±inf (an overflow: no input is infinite) as NaN, not known."""
+def finite(x: F) -> F:
+    """`x` with ±inf (an overflow: no input is infinite) as NaN, not known. Applied wherever a
+    value is made, before anything compares or combines it: +inf would compare as true."""
     return np.where(np.isinf(x), np.nan, x)
 
 
 def _arithmetic(op: Callable[[F, F], F]) -> Callable[[F, F], F]:
     def apply(a: F, b: F) -> F:
-        return _finite(op(a, b))
+        return finite(op(a, b))
 
     return apply
 
 
 def _divide(a: F, b: F) -> F:
-    return _finite(np.where(b == 0, np.nan, np.true_divide(a, b)))
+    return finite(np.where(b == 0, np.nan, np.true_divide(a, b)))
 
 
 def _compare(op: Callable[[F, F], NDArray[np.bool_]]) -> Callable[[F, F], F]:
@@ -88,7 +89,7 @@ def _known(values: F) -> F:
 
 def _mean(values: F) -> F:
     keep = _known(values)
-    return _finite(np.asarray(keep.mean() if keep.size else NAN))  # the sum may overflow
+    return finite(np.asarray(keep.mean() if keep.size else NAN))  # the sum may overflow
 
 
 def _min(values: F) -> F:

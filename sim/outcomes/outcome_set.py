@@ -12,7 +12,7 @@ import pandas as pd
 from sim.calendar import month_index
 from sim.outcomes.compile import Compiled, Env, compile_expression
 from sim.outcomes.nodes import ExpressionError
-from sim.outcomes.ops import OVER_REPLICATES, F, as_value, quiet
+from sim.outcomes.ops import OVER_REPLICATES, F, as_value, finite, quiet
 from sim.outcomes.scope import Scope, close_matches, compact
 from sim.outcomes.spec import OutcomeError, OutcomeProblem, OutcomeSpec
 from sim.outcomes.standard import StandardOutcomes, ordered_dates
@@ -134,26 +134,28 @@ def _date_problems(dates: Sequence[str], scope: Scope) -> list[OutcomeProblem]:
     cal = scope.calendar
     return [
         OutcomeProblem(
-            "dates", None, f"{d} is outside the scenario's horizon, {scope.horizon()}"
+            "dates", None, f"{d} is outside the scenario's horizon, {scope.horizon()}", index=i
         )
-        for d in dates
+        for i, d in enumerate(dates)
         if not cal.start <= month_index(d) <= cal.end
     ]  # fmt: skip
 
 
 def _reduce(runs: pd.DataFrame, column: str, func: str, points: np.ndarray[Any, Any]) -> F:
     """One partial column reduced across each point's runs, NaN-ignoring, in `points` order
-    (all NaN if no run wrote the column, as when every run failed)."""
+    (all NaN if no run wrote the column, as when every run failed). A mean whose sum overflows
+    is NaN, not known, as in `ops`: the expression then compares and combines it as such."""
     if column not in runs:
         return np.full(len(points), np.nan)
     values = runs[column].astype("Float64")
     grouped = values.groupby(runs["point"].to_numpy()).agg(OVER_REPLICATES[func])
-    return np.asarray(grouped.reindex(points).to_numpy(dtype=np.float64, na_value=np.nan))
+    return finite(grouped.reindex(points).to_numpy(dtype=np.float64, na_value=np.nan))
 
 
 def _as_column(values: F, boolean: bool) -> pd.api.extensions.ExtensionArray | F:
-    if not boolean:  # not finite: a mean across replicates overflowed; not known, as in ops
-        values = np.asarray(values, dtype=np.float64)
-        return np.where(np.isfinite(values), values, np.nan)
+    """A point-level outcome as a column. Its values are finite or NaN: they come from finite
+    reductions (`_reduce`) and finite numbers through `ops`, which keep them so."""
+    if not boolean:
+        return np.array(values, dtype=np.float64)  # a copy: `values` may be a broadcast view
     known = ~np.isnan(values)
     return pd.arrays.BooleanArray(np.where(known, values != 0, False), ~known)

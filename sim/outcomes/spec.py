@@ -13,6 +13,7 @@ from sim.schema.base import Frozen
 from sim.vocabulary import RUN_COLUMNS
 
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+"""What a custom outcome may be called (it becomes a column name)."""
 DATE = re.compile(r"^[0-9]{4}-[0-9]{2}$")
 RESERVED = frozenset((*RUN_COLUMNS, "point_key"))
 """Columns of a runs table that an outcome cannot be called."""
@@ -72,11 +73,18 @@ class OutcomeProblem:
     column: int | None
     """1-based column in the expression text (None for problems outside an expression)."""
     message: str
+    index: int | None = None
+    """A date problem's position in `OutcomeSpec.dates` (None for a custom outcome's)."""
+
+    @property
+    def path(self) -> str:
+        """Where in an outcome spec the problem lies: `outcomes.custom.<name>` or
+        `outcomes.dates` (the index, when wanted, is `index`)."""
+        return "outcomes.dates" if self.outcome == "dates" else f"outcomes.custom.{self.outcome}"
 
     def __str__(self) -> str:
-        where = f"custom.{self.outcome}" if self.outcome != "dates" else "dates"
         at = f": column {self.column}" if self.column is not None else ""
-        return f"outcomes.{where}{at}: {self.message}"
+        return f"{self.path}{at}: {self.message}"
 
 
 class OutcomeError(GeosimError):
