@@ -127,12 +127,12 @@ def sweep_estimate(
     the number of busy workers: a sweep never holds more than a chunk per worker, so more
     replicates need no more memory, only more time. `points` (design points, parameters) are
     held by this process throughout."""
-    from sim.sweep import default_chunk_size
+    from sim.sweep import chunk_size_for
     from sim.sweep_consolidate import ROW_GROUP_ROWS  # rows consolidation holds at once
 
     shape = shape_of(scenario)
     n, w = max(1, min(runs, MAX_COUNT)), max(1, min(workers, MAX_COUNT))
-    size = min(chunk_size or default_chunk_size(n, w), n)
+    size = chunk_size_for(n, w, chunk_size)
     chunks = -(-n // size)
     kept_cells = shape.steps * shape.states * kept
     chunk = size * kept_cells * SERIES_BYTES_PER_CELL

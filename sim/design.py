@@ -37,8 +37,9 @@ name every integer."""
 MAX_REPLICATES = 2**53
 """Replicates a design may ask for: far beyond any sweep that can finish, and small enough
 that run ids (point x replicates + replicate) of a design that fits in memory stay int64."""
-_INT64 = 2**63
-"""Integer values must fit the results tables' 64-bit integer columns."""
+INT64 = 2**63
+"""Integer values (design values, run ids) must fit the results tables' 64-bit integer
+columns: they lie in [-INT64, INT64)."""
 
 
 class ParameterSpec(Frozen):
@@ -118,7 +119,7 @@ def _unusable(value: Any) -> str:
     parameter takes and which never equals itself, or an integer too large for a table column."""
     if isinstance(value, float) and not math.isfinite(value):
         return f"{yaml_repr(value)}: a design value must be a finite number"
-    if isinstance(value, int) and not isinstance(value, bool) and not -_INT64 <= value < _INT64:
+    if isinstance(value, int) and not isinstance(value, bool) and not -INT64 <= value < INT64:
         return f"an integer of {len(str(abs(value)))} digits: a design value must fit 64 bits"
     inner = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
     return next((why for why in map(_unusable, inner) if why), "")

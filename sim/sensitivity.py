@@ -121,12 +121,14 @@ def salib_warning(message: str, design: Design) -> str:
 
 
 @contextmanager
-def _salib(design: Design, said: list[str]) -> Iterator[None]:
-    """Collect the warnings SALib (and NumPy under it) gives in the block into `said`, once
-    each and in geosim's words, instead of letting them print with SALib's file and line."""
+def _salib(design: Design) -> Iterator[list[str]]:
+    """Collect the warnings SALib (and NumPy under it) gives in the block into the list it
+    yields (filled when the block ends), once each and in geosim's words, instead of letting
+    them print with SALib's file and line."""
+    said: list[str] = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        yield
+        yield said
     for w in caught:
         text = salib_warning(str(w.message), design)
         if text not in said:
@@ -152,44 +154,52 @@ def indices(design: Design, Y: ArrayLike) -> pd.DataFrame:
         raise ResultsError(f"expected one value per design point ({n}), got shape {y.shape}")
     if not np.isfinite(y).all():
         raise ResultsError(f"{int((~np.isfinite(y)).sum())} design point values are not finite")
-    problem = design.problem()
     names = list(design.parameters)
-    constant = bool(np.ptp(y) == 0.0)
-    if design.method == "sobol":
-        if constant:
-            nan = [np.nan] * len(names)
-            out = pd.DataFrame(
-                {"parameter": names, "S1": nan, "S1_conf": nan, "ST": nan, "ST_conf": nan}
-            )
-            out.attrs["note"] = "the outcome does not vary over the design: indices undefined"
-            return out
-        from SALib.analyze import sobol
-
-        said: list[str] = []
-        with _salib(design, said):
-            # A Generator, not the int: SALib seeds its bootstrap only `if seed:`, so seed 0 (the
-            # default) would give other intervals on every call. Same stream for other seeds.
-            rng = np.random.default_rng(design.seed)
-            res: Any = sobol.analyze(problem, y, calc_second_order=False, seed=rng)
-        out = pd.DataFrame({c: (names if c == "parameter" else res[c]) for c in SOBOL_COLUMNS})
-        out.attrs["warnings"] = said
-        return out
-    if constant:
-        zero = [0.0] * len(names)
-        out = pd.DataFrame(
-            {"parameter": names, "mu": zero, "mu_star": zero, "mu_star_conf": zero, "sigma": zero}
-        )
-        out.attrs["note"] = "the outcome does not vary over the design"
-        return out
-    from SALib.analyze import morris
-
-    said = []
-    with _salib(design, said):
-        x = design.unit_samples()  # the same trajectories the sweep ran (seeded sampler)
-        res = morris.analyze(problem, x, y, num_levels=design.morris_levels, seed=design.seed)
-    out = pd.DataFrame({c: (names if c == "parameter" else res[c]) for c in MORRIS_COLUMNS})
+    if np.ptp(y) == 0.0:
+        return _constant_indices(design, names)
+    sobol = design.method == "sobol"
+    with _salib(design) as said:
+        res = _sobol_analysis(design, y) if sobol else _morris_analysis(design, y)
+    columns = SOBOL_COLUMNS if sobol else MORRIS_COLUMNS
+    out = pd.DataFrame({c: (names if c == "parameter" else res[c]) for c in columns})
     out.attrs["warnings"] = said
     return out
+
+
+def _constant_indices(design: Design, names: list[str]) -> pd.DataFrame:
+    """Indices of an outcome that does not vary: Sobol's undefined (NaN), Morris's all zero;
+    `attrs["note"]` says why."""
+    if design.method == "sobol":
+        nan = [np.nan] * len(names)
+        out = pd.DataFrame(
+            {"parameter": names, "S1": nan, "S1_conf": nan, "ST": nan, "ST_conf": nan}
+        )
+        out.attrs["note"] = "the outcome does not vary over the design: indices undefined"
+        return out
+    zero = [0.0] * len(names)
+    out = pd.DataFrame(
+        {"parameter": names, "mu": zero, "mu_star": zero, "mu_star_conf": zero, "sigma": zero}
+    )
+    out.attrs["note"] = "the outcome does not vary over the design"
+    return out
+
+
+def _sobol_analysis(design: Design, y: np.ndarray) -> Any:
+    """SALib's first-order and total Sobol indices (SOBOL_COLUMNS) of a Saltelli sample."""
+    from SALib.analyze import sobol
+
+    # A Generator, not the int: SALib seeds its bootstrap only `if seed:`, so seed 0 (the
+    # default) would give other intervals on every call. Same stream for other seeds.
+    rng = np.random.default_rng(design.seed)
+    return sobol.analyze(design.problem(), y, calc_second_order=False, seed=rng)
+
+
+def _morris_analysis(design: Design, y: np.ndarray) -> Any:
+    """SALib's elementary-effects statistics (MORRIS_COLUMNS) of Morris trajectories."""
+    from SALib.analyze import morris
+
+    x = design.unit_samples()  # the same trajectories the sweep ran (seeded sampler)
+    return morris.analyze(design.problem(), x, y, num_levels=design.morris_levels, seed=design.seed)
 
 
 # --------------------------------------------------------------------------- a sweep folder
@@ -269,6 +279,8 @@ class _Outcomes:
     runs: pd.DataFrame
     points: pd.DataFrame
     design: Design
+    runs_file: Path
+    """Where the runs were read: runs.parquet, or the chunks folder of an unfinished sweep."""
 
     @property
     def run_level(self) -> list[str]:
@@ -311,14 +323,13 @@ def _check(data: _Outcomes, path: Path, names: Sequence[str], origin: str) -> li
 
 
 def _folder_outcomes(sf: SweepFolder) -> _Outcomes:
+    runs_file = sf.runs_source()
     with reading(sf.path):  # a missing or corrupt table is a bad folder (exit 2)
         design = sf.design()
         runs = sf.runs()
         points_file = sf.path / "points.parquet"
         points = sf.points() if points_file.exists() else pd.DataFrame(columns=list(POINT_COLUMNS))
-    if design.method in ("sobol", "morris"):
-        check_design_values(runs, design, sf.path / "runs.parquet")
-    return _Outcomes(runs, points, design)
+    return _Outcomes(runs, points, design, runs_file)
 
 
 def check_design_values(runs: pd.DataFrame, design: Design, where: Path) -> None:
@@ -364,6 +375,7 @@ def analyse(
     if not outcomes:
         raise ResultsError("no outcome given")
     data = _folder_outcomes(sf)
+    check_design_values(data.runs, design, data.runs_file)
     _check(data, sf.path, outcomes, origin)
     frames, files, notes = [], [], {}
     said: list[str] = []

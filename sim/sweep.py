@@ -45,7 +45,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.design import Design
+from sim.design import INT64, Design
 from sim.errors import GeosimError, ResultsError, ScenarioError
 from sim.outcomes import OutcomeSet, OutcomeSpec
 from sim.provenance import git_sha, package_versions
@@ -80,6 +80,7 @@ __all__ = [
     "SweepFolder",
     "SweepOutcome",
     "Task",
+    "chunk_size_for",
     "default_chunk_size",
     "execute",
     "open_folder",
@@ -220,12 +221,13 @@ def plan(
     variables = timeseries_variables(timeseries, base.scenario)
     outcome_set = checked_outcomes(base.scenario, design, places)
     check_values(base.scenario, design)
-    points = design.points()
-    if len(points) * design.replicates >= 2**63:
+    n_points = design.point_count()  # checked before the points are built, which may not fit
+    if n_points * design.replicates >= INT64:
         raise GeosimError(
-            f"{len(points)} design points x {design.replicates} replicates is more runs than "
+            f"{n_points} design points x {design.replicates} replicates is more runs than "
             "run ids can number (2^63); give fewer replicates"
         )
+    points = design.points()
     tasks = Tasks(points, design.replicates, design.seed)
     text = json.dumps(
         {
@@ -340,6 +342,14 @@ def default_chunk_size(n_tasks: int, workers: int) -> int:
     return max(1, min(64, -(-n_tasks // max(1, workers * 4))))
 
 
+def chunk_size_for(runs: int, workers: int, asked: int | None = None) -> int:
+    """Runs per chunk of a sweep with `runs` left to do: the size asked for (`--chunk-size`)
+    or `default_chunk_size`, never more than the runs left, since a chunk is built whole.
+
+    The sweep and its memory estimate (`sim.budget.sweep_estimate`) both size chunks here."""
+    return min(asked or default_chunk_size(runs, workers), runs)
+
+
 @dataclass
 class _Recorder:
     """Stores each finished chunk, keeps the counts and reports them; stops on --fail-fast.
@@ -422,8 +432,7 @@ def execute(
         record = _Recorder(folder, state, progress, fail_fast, done.runs.copy())
         record.report()
         if ran:  # with nothing left, start no pool or cluster: just consolidate
-            size = chunk_size or default_chunk_size(ran, max(workers, dask_local or 1))
-            size = min(size, ran)  # a chunk is built whole: never more room than runs left
+            size = chunk_size_for(ran, max(workers, dask_local or 1), chunk_size)
             chunks = _chunks(p, p.tasks.without(done.runs), size)
             run_chunks(
                 chunks,

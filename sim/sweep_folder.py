@@ -338,6 +338,11 @@ class SweepFolder:
         t = pa.concat_tables([read_chunk(f, cols) for f in files])
         return t.take(pc.sort_indices(t["run"])).combine_chunks()
 
+    def runs_source(self) -> Path:
+        """Where `runs` reads: runs.parquet, else (an unfinished sweep) the chunks folder."""
+        whole = self.path / "runs.parquet"
+        return whole if whole.exists() else self.chunks
+
     def runs(self) -> pd.DataFrame:
         """Every run row, sorted by run (from the consolidated file, else from the chunks).
 
@@ -345,14 +350,13 @@ class SweepFolder:
         replaced by another Parquet file decodes, but is not this sweep's; and if its rows are
         not the sweep's (`sim.sweep_manifest.rows_problem`: repeated, missing or infinite)."""
         manifest = self.manifest()
-        whole = self.path / "runs.parquet"
-        if whole.exists():
-            t = pq.read_table(whole)
+        where = self.runs_source()
+        if where != self.chunks:
+            t = pq.read_table(where)
         else:
             t = self.chunk_runs()
             t = t.select([c for c in t.column_names if not c.startswith(PARTIAL_PREFIX)])
         problem = runs_problem(t.schema, manifest["parameter_types"])
-        where = whole if whole.exists() else self.chunks
         if problem is not None:
             raise ResultsError(f"{where}: not this sweep's runs table: {problem}")
         problem = rows_problem(t, manifest)

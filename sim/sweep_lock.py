@@ -25,7 +25,12 @@ LOCK_FILE = ".sweep.lock"
 """The lock a sweep holds on its folder while it writes there (its holder written inside)."""
 
 HOLDER_WAITS = 50
-"""Times (20 ms apart) a refused sweep reads the lock file again for its holder's name."""
+"""Times (HOLDER_POLL_SECONDS apart) a refused sweep reads the lock file again for its
+holder's name."""
+
+HOLDER_POLL_SECONDS = 0.02
+"""Seconds between those reads: the holder writes its name just after it takes the lock, so
+a second at most (HOLDER_WAITS of these) is ample, and short enough to keep a refusal quick."""
 
 
 class SweepBusy(ResultsError):
@@ -79,12 +84,13 @@ def _holder(lock: Path) -> str | None:
 def _busy_message(folder: Path, lock: Path) -> str:
     """Who holds a sweep folder's lock, from what it wrote into the lock file."""
     # The holder writes its name just after it takes the lock: give it a moment to do so.
-    who = _holder(lock)
-    for _ in range(HOLDER_WAITS):
+    who: str | None = None
+    for attempt in range(HOLDER_WAITS + 1):  # the first read, then HOLDER_WAITS more
+        if attempt:
+            time.sleep(HOLDER_POLL_SECONDS)
+        who = _holder(lock)
         if who is not None:
             break
-        time.sleep(0.02)
-        who = _holder(lock)
     return (
         f"{folder}: another sweep is writing this folder "
         f"({who or 'a process that has not written its name yet'}); nothing was changed. Wait "

@@ -43,10 +43,13 @@ def _unsourced(data: dict[str, Any], path: str) -> str:
     return path.removesuffix(".value") if isinstance(held, int | float) else path
 
 
-def _probes(design: Design, name: str) -> Iterator[tuple[Any, str]]:
+def _probes(design: Design, name: str, axes: dict[str, list[Any]]) -> Iterator[tuple[Any, str]]:
     """Values of one parameter worth validating, each with where it comes from: a grid's
     distinct values (at the first point that has each), else the ends of its range. Found
-    from the design alone: a design of millions of points is checked before it is built."""
+    from the design alone: a design of millions of points is checked before it is built.
+
+    `axes` are a grid's values of every parameter, in design order (unused for sampled
+    designs)."""
     spec = design.parameters[name]
     if design.method != "grid":
         assert spec.low is not None and spec.high is not None
@@ -54,7 +57,6 @@ def _probes(design: Design, name: str) -> Iterator[tuple[Any, str]]:
         for end, value in zip(("low", "high"), ends or (spec.low, spec.high), strict=True):
             yield value, f"design parameter {name}, the {end} end of its range"
         return
-    axes = {n: p.grid_values() for n, p in design.parameters.items()}
     names = list(axes)
     stride = math.prod(len(axes[n]) for n in names[names.index(name) + 1 :])
     seen: set[str] = set()
@@ -85,8 +87,10 @@ def check_values(base: Scenario, design: Design) -> None:
     """
     problems: list[Problem] = []
     seen: set[tuple[str, str]] = set()  # a typo in a path is reported once
+    grid = design.method == "grid"
+    axes = {n: p.grid_values() for n, p in design.parameters.items()} if grid else {}
     for name in design.parameters:
-        for value, where in _probes(design, name):
+        for value, where in _probes(design, name, axes):
             try:
                 scenario_with(base, {name: value})
             except ScenarioError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import shutil
 from pathlib import Path
@@ -175,6 +176,19 @@ def test_an_unfinished_sweep_is_refused(sobol: Path, tmp_path: Path) -> None:
     sorted((copy / "chunks").glob("runs-*.parquet"))[-1].unlink()
     with pytest.raises(ResultsError, match="unfinished"):
         analyse(copy, ["mean_tilt@end"])
+
+
+def test_an_edited_design_is_refused_naming_the_runs_read(sobol: Path, tmp_path: Path) -> None:
+    """Without runs.parquet the runs are read from the chunks: the refusal names those."""
+    copy = tmp_path / "copy"
+    shutil.copytree(sobol, copy)
+    (copy / "runs.parquet").unlink()
+    manifest = json.loads((copy / "sweep.json").read_text())
+    manifest["design"]["seed"] = 7  # same counts, other points
+    (copy / "sweep.json").write_text(json.dumps(manifest))
+    with pytest.raises(ResultsError, match="design does not match its runs") as exc:
+        analyse(copy, ["mean_tilt@end"])
+    assert str(exc.value).startswith(f"{copy / 'chunks'}: ")
 
 
 # --------------------------------------------------------------------------- CLI

@@ -171,11 +171,10 @@ def envelopes_figure(
     height = float(fig.get_size_inches()[1])
     what = f"{subject(variable, powers)}, by {groups.parameter}"
     draw_head(fig, height, LEFT_IN, title or f"{scenario.meta.name} sweep: {what}", lines)
-    extents = [
+    for ax, s in zip(axes.flat, panels, strict=False):  # the grid may have spare cells
         _draw_panel(ax, stats, s, drawing, sweep)
-        for ax, s in zip(axes.flat, panels, strict=False)  # the grid may have spare cells
-    ]
-    _shared_axes(axes, extents, variable, (dates[int(steps[0])], dates[int(steps[-1])]))
+    ylim = _y_extent(stats, panels, scale)
+    _shared_axes(axes, len(panels), ylim, variable, (dates[int(steps[0])], dates[int(steps[-1])]))
     for ax in axes[:, 0]:
         ax.set_ylabel(
             f"← {powers[0]} | {powers[1]} →" if variable == "tilt" else variable,
@@ -188,15 +187,14 @@ def envelopes_figure(
 
 def _draw_panel(
     ax: Axes, stats: pd.DataFrame, panel: str, drawing: _Drawing, sweep: SweepData
-) -> tuple[float, float]:
-    """One panel: each group's band, band edges and median; returns the lowest and highest."""
+) -> None:
+    """One panel: each group's band, band edges and median."""
     rows = stats.loc[stats["panel"] == panel]
     if panel == MEAN:
         ax.set_title("mean over all states", loc="left", fontsize=9, color=INK, pad=3)
     else:
         name = state_name(sweep.scenario, panel)
         ax.set_title(name, loc="left", fontsize=9, color=state_colour(panel), pad=3)
-    extent: list[float] = []
     for g, colour in enumerate(drawing.colours):
         group = rows.loc[rows["group"] == g].sort_values("step")
         if group.empty:
@@ -207,27 +205,34 @@ def _draw_panel(
         for edge in (lo, hi):
             ax.plot(x, edge, color=colour, lw=0.6, alpha=0.55, zorder=2.5)
         ax.plot(x, mid, color=colour, lw=1.6, zorder=3 + g * 0.01)
-        if np.isfinite(lo).any() and np.isfinite(hi).any():  # a state's value may be unknown
-            extent += [float(np.nanmin(lo)), float(np.nanmax(hi))]
     y_grid(ax, "0.93", 0.6)
     tidy(ax)
-    return (min(extent), max(extent)) if extent else (np.nan, np.nan)
+
+
+def _y_extent(stats: pd.DataFrame, panels: list[str], scale: float) -> tuple[float, float]:
+    """The lowest band end and the highest over the panels drawn, as displayed; (0, 0) when
+    none has a known value (a state's value may be unknown: NaN bands have no say)."""
+    shown = stats.loc[stats["panel"].isin(panels)]
+    lo = shown["lo"].to_numpy(dtype=float) * scale
+    hi = shown["hi"].to_numpy(dtype=float) * scale
+    if not (np.isfinite(lo).any() and np.isfinite(hi).any()):
+        return 0.0, 0.0
+    return float(np.nanmin(lo)), float(np.nanmax(hi))
 
 
 def _shared_axes(
     axes: NDArray[Any],
-    extents: list[tuple[float, float]],
+    panels: int,
+    ylim: tuple[float, float],
     variable: str,
     xlim: tuple[np.datetime64, np.datetime64],
 ) -> None:
-    """Limits shared by every panel, a zero line for tilt, and the date axis (panels without a
-    known value have NaN extents and no say in the limits)."""
-    known = [(lo, hi) for lo, hi in extents if np.isfinite(lo) and np.isfinite(hi)] or [(0.0, 0.0)]
-    ymin = min(lo for lo, _ in known)
-    ymax = max(hi for _, hi in known)
+    """Limits shared by every panel (`ylim` padded), a zero line for tilt on each of the
+    `panels` drawn, and the date axis."""
+    ymin, ymax = ylim
     if variable == "tilt":
         ymin, ymax = min(ymin, 0.0), max(ymax, 0.0)
-        for ax in axes.flat[: len(extents)]:
+        for ax in axes.flat[:panels]:
             ax.axhline(0.0, color="0.45", lw=0.7, zorder=1.5)
     pad = (ymax - ymin) * 0.06 or 0.05
     axes[0, 0].set_ylim(ymin - pad, ymax + pad)

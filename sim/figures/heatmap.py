@@ -137,14 +137,14 @@ def heatmap_figure(data: OutcomeData, cells: Cells, title: str | None = None) ->
     """The heatmap of `cells` (not saved)."""
     binary = is_binary(data.outcome, data.values)
     ny, _ = cells.mean.shape
-    unit = "design points" if data.unit == "point" else "runs"
-    sub = f"Cells: {'share of' if binary else 'mean over'} {unit}"
-    even = cells.even
-    count = "design point count" if data.unit == "point" else "run count"
-    sub += f", {int(cells.count.max())} {unit} each." if even else f"; {count} below each value."
-    runs = f"{len(data.rows)} {unit}. {grouping_note([cells.gx, cells.gy], data.sweep)}"
-    if data.unit == "point":
-        runs += f" {data.outcome}: one value per design point, over its replicates."
+    sub = f"Cells: {'share of' if binary else 'mean over'} {data.nouns}"
+    if cells.even:
+        sub += f", {int(cells.count.max())} {data.nouns} each."
+    else:
+        sub += f"; {data.noun} count below each value."
+    runs = f"{len(data.rows)} {data.nouns}. {grouping_note([cells.gx, cells.gy], data.sweep)}"
+    if data.level_note:
+        runs += f" {data.level_note}"
     lines = subtitle_lines(sub, runs, note=data.note())
     # The left margin fits the longest row label (bin labels can be long).
     left_in = 0.45 + max(text_width_pt(cells.gy.labels, 8.0)) / 72 + 0.1
@@ -171,7 +171,8 @@ def heatmap_figure(data: OutcomeData, cells: Cells, title: str | None = None) ->
         interpolation="nearest",
     )
     ax.set_facecolor(EMPTY)
-    _annotate(ax, cells, cmap, norm, binary, "no points" if data.unit == "point" else "no runs")
+    empty = "no points" if data.unit == "point" else "no runs"  # short: it fits a small cell
+    _annotate(ax, cells, cmap, norm, binary, empty)
     _cell_axes(ax, cells)
     bar = fig.colorbar(image, cax=cax)
     powers = data.sweep.scenario.rules.alignment.tilt_powers

@@ -74,18 +74,13 @@ def plot_outcome(
 def _subtitle(data: OutcomeData, groups: Groups, binary: bool) -> list[tuple[str, str]]:
     what = "probability" if binary else "mean"
     interval = "Wilson 95% interval" if binary else "95% interval of the mean"
-    unit = "design points" if data.unit == "point" else "runs"
-    sub = f"Points: {what} over the {unit} of each group; bars: {interval}"
+    sub = f"Points: {what} over the {data.nouns} of each group; bars: {interval}"
     if not binary:
-        sub += (
-            "; grey dots: single design points"
-            if data.unit == "point"
-            else "; grey dots: single runs"
-        )
+        sub += f"; grey dots: single {data.nouns}"
     sub += "; pale bars: the range of each bin." if groups.binned else "."
-    runs = f"{len(data.rows)} {unit}. {grouping_note([groups], data.sweep)}"
-    if data.unit == "point":
-        runs += f" {data.outcome}: one value per design point, over its replicates."
+    runs = f"{len(data.rows)} {data.nouns}. {grouping_note([groups], data.sweep)}"
+    if data.level_note:
+        runs += f" {data.level_note}"
     return subtitle_lines(sub, runs, note=data.note())
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import pandas as pd
 from pydantic import ValidationError
@@ -32,6 +32,7 @@ __all__ = [
     "HasPath",
     "OutcomeData",
     "SweepData",
+    "Unit",
     "open_sweep",
     "outcome_data",
     "resolve_outcome",
@@ -167,6 +168,16 @@ def resolve_outcome(sweep: SweepData, name: str) -> str:
     raise unknown_name("outcome", name, valid, compact=True)
 
 
+Unit = Literal["run", "point"]
+"""What one value of an outcome belongs to: a run, or a design point (a point-level outcome)."""
+
+_NOUNS: dict[Unit, tuple[str, str]] = {
+    "run": ("run", "runs"),
+    "point": ("design point", "design points"),
+}
+"""How the figures name a unit: singular, plural."""
+
+
 @dataclass(frozen=True)
 class OutcomeData:
     """One outcome's values: the successful runs that have one, and what was left out."""
@@ -179,13 +190,31 @@ class OutcomeData:
     """Successful runs without a value."""
     max_exact: int
     """Most distinct values of a parameter shown as they are (more are binned)."""
-    unit: str = "run"
+    unit: Unit = "run"
     """What a row is: a `run`, or a design `point` (a point-level outcome)."""
 
     @property
     def values(self) -> pd.Series[Any]:
         """The outcome's value in each row."""
         return self.rows[self.outcome]
+
+    @property
+    def noun(self) -> str:
+        """What a row is, in words: `run` or `design point`."""
+        return _NOUNS[self.unit][0]
+
+    @property
+    def nouns(self) -> str:
+        """What the rows are, in words: `runs` or `design points`."""
+        return _NOUNS[self.unit][1]
+
+    @property
+    def level_note(self) -> str:
+        """The sentence a figure of a point-level outcome adds to say so (empty for a run-level
+        outcome, whose values need no explaining)."""
+        if self.unit == "run":
+            return ""
+        return f"{self.outcome}: one value per design point, over its replicates."
 
     def note(self) -> str:
         """What the figure leaves out: failed runs, unfinished sweep, runs without a value."""
