@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import GeosimError
+from sim.loader import resolved
 from sim.runner import RunView, replicate_seeds, run_once
 from sim.sweep_backends import run_chunks
 from sim.validation import builtin_scenarios_dir, load_scenario
@@ -110,10 +111,8 @@ def _distinct(found: Sequence[Path]) -> list[Path]:
 def _real(path: Path) -> Path:
     """The file `path` names (symbolic links followed); as written if that fails (a link
     loop, reported when the episode is loaded)."""
-    try:
-        return path.resolve()
-    except (OSError, RuntimeError):
-        return path.absolute()
+    real = resolved(path)
+    return path.absolute() if isinstance(real, str) else real
 
 
 @dataclass(frozen=True)

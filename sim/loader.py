@@ -173,7 +173,7 @@ def load_tree(
         raise ScenarioError([_at(positions, ("extends",), "expected a file name (string)")])
     shown = Path(os.path.normpath(path.parent / parent))  # as the user would write it
     but = f"extends {clip(parent)!r}, but {clip(str(shown), SHOWN_FILE_CHARS)}"
-    ppath = _resolved(shown)
+    ppath = resolved(shown)
     if isinstance(ppath, str):
         msg = f"{but} {ppath}"
         raise ScenarioError([_at(positions, ("extends",), msg)])
@@ -198,7 +198,7 @@ def load_tree(
     return base
 
 
-def _resolved(path: Path) -> Path | str:
+def resolved(path: Path) -> Path | str:
     """The real path of `path`, or what is wrong with it: its symbolic links loop (Python 3.12
     raises RuntimeError for that, 3.13 OSError), the OS refuses the name, or it holds a NUL."""
     try:

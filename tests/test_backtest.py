@@ -257,6 +257,19 @@ def test_an_episode_given_twice_counts_once(suite: Path, tmp_path: Path) -> None
     ]
 
 
+def test_a_link_loop_among_the_episodes_is_kept_for_its_load_to_report(
+    suite: Path, tmp_path: Path
+) -> None:
+    """A folder's `*.yaml` that is a loop of symbolic links cannot be resolved (RuntimeError on
+    Python 3.12, OSError on 3.13): it is kept as written, once, for its load to report."""
+    folder = tmp_path / "loops"
+    folder.mkdir()
+    loop = folder / "loop.yaml"
+    loop.symlink_to(loop)
+    assert episode_files([folder, folder]) == [loop]
+    assert episode_files([suite, folder]) == [*episode_files([suite]), loop]
+
+
 def test_two_files_of_one_episode_name_are_refused(suite: Path, tmp_path: Path) -> None:
     other = tmp_path / "other"
     other.mkdir()

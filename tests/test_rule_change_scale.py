@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args, get_origin
 
 import pytest
 from helpers import Hang, time_limit
+from pydantic import BaseModel
 
 import sim.schema.events.rule_change as rule_change
 from sim.errors import Problem, ScenarioError
 from sim.loader import Tree, load_tree
-from sim.schema.parameters import check_rule_path
+from sim.scenario import scenario_from_dict
+from sim.schema import parameters
+from sim.schema.parameters import Rules, check_rule_path
 from sim.validation import validate_tree
 from sim.yaml_input import capped
 
@@ -77,8 +80,8 @@ def test_a_chain_of_rule_changes_is_folded_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """60 changes: the code as it was checked each one against the rules every earlier change
-    left, 1,900 checks in all; folded once, each change is checked twice (in the fold, then for
-    its own report). The problems stay the same: the one that breaks the order where it applies
+    left, 1,900 checks in all; folded once, only a change the rules refuse is checked again (for
+    its messages). The problems stay the same: the one that breaks the order where it applies
     (rc30) is reported and left out of the rules in force after it."""
     n = 60
     scenario, line = _chained(tmp_path, n, broken=30)
@@ -100,6 +103,88 @@ def test_a_chain_of_rule_changes_is_folded_once(
         "(got 0.25, 2.5, 2) (got 2.5)",
         f"{scenario}:{line}:12: events.bad.value: {_bad_message(1.5, applied)}",
     ]
+
+
+def test_each_rule_change_is_applied_once_per_validation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sweep validates every design point: the code as it was applied each of 20 valid changes
+    three times (checking it in the fold, applying it, checking it again for its report), 60
+    applications; now once each."""
+    n = 20
+    scenario, _ = _chained(tmp_path, n)
+    tree = load_tree(scenario)
+    del tree.data["events"]["bad"]
+    calls = 0
+    with_rule = parameters.with_rule
+
+    def counted(rules: Rules, path: str, value: Any) -> Rules:
+        nonlocal calls
+        calls += 1
+        return with_rule(rules, path, value)
+
+    monkeypatch.setattr(parameters, "with_rule", counted)
+    monkeypatch.setattr(rule_change, "with_rule", counted)
+    assert _problems(tree) == []
+    assert calls == n
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ("trade.elasticity_short", 1.5),  # valid
+        ("trade.elasticity_short", 25.0),  # out of bounds
+        ("trade.elasticity_long", 0.5),  # breaks the elasticities' order
+        ("trade.elasticty_short", 1.5),  # unknown parameter
+        ("trad.elasticity_short", 1.5),  # unknown section
+        ("trade", 1.5),  # a section
+        ("threats.salience_levels", 0.1),  # a nested section
+        ("trade.diversion.share", 0.1),  # below a parameter
+        ("threats.bloc_salience.level", 0.1),  # below a parameter that may be a name
+        ("alignment.tilt_powers", 1.0),  # a pair of names
+        ("alignment.tilt_powers.0", 1.0),  # inside the pair
+        ("", 1.0),
+        ("trade..diversion", 0.1),
+        ("threats.reconsider", False),
+    ],
+)
+def test_a_rule_change_is_reported_as_check_rule_path_words_it(
+    mini_dict: dict[str, Any], path: str, value: float | bool
+) -> None:
+    """Applied once in the fold, a change is refused exactly when `check_rule_path` finds a
+    problem with it, in the same words, whatever its path names."""
+    mini_dict["events"]["change"] = {
+        "type": "rule_change",
+        "date": "2025-06",
+        "path": path,
+        "value": value,
+    }
+    expected = [
+        f"<dict>: events.change.{where}: {capped(message)}"
+        for where, message in check_rule_path(path, value, Rules())
+    ]
+    try:
+        scenario_from_dict(mini_dict)
+    except ScenarioError as exc:
+        assert [str(p) for p in exc.problems] == expected
+    else:
+        assert expected == []
+
+
+def test_no_rule_is_a_mapping() -> None:
+    """The fold trusts a change the rules accept: a path naming no parameter fails because the
+    rules forbid unknown keys, and a mapping among them would take any key a path adds."""
+    todo: list[Any] = [Rules]
+    while todo:
+        model = todo.pop()
+        assert model.model_config.get("extra") == "forbid", model.__name__
+        for name, info in model.model_fields.items():
+            ann = info.annotation
+            if isinstance(ann, type) and issubclass(ann, BaseModel):
+                todo.append(ann)
+                continue
+            kinds = [ann, get_origin(ann), *(get_origin(a) for a in get_args(ann))]
+            assert not any(isinstance(k, type) and issubclass(k, dict) for k in kinds), name
 
 
 def _seconds(tree: Tree) -> float:

@@ -73,11 +73,12 @@ def backtest(
         eps = [load_episode(p) for p in episode_files(episodes)]  # all checked before any run
         w = default_workers(workers)
         failed: dict[str, int] = {}
+        per_episode = 0  # runs per episode under --propagate, the only mode that counts failures
         if propagate is None:
             table = _plain(eps, seed, replicates, w)
             setting = f"seed {seed}, {replicates} replicates per episode"
         else:
-            table, failed = _propagated(eps, seed, propagate, per_point, w)
+            table, failed, per_episode = _propagated(eps, seed, propagate, per_point, w)
             setting = (
                 f"seed {seed}, --propagate {propagate} Latin-hypercube points x "
                 f"{per_point} replicate(s) per episode"
@@ -98,7 +99,7 @@ def backtest(
         files = backtest_report.write(out_dir, table, comparisons, setting, record, failed)
         out.print(f"written: {escape(', '.join(str(f) for f in files))}", soft_wrap=True)
         if any(failed.values()):
-            _warn_failed(failed, (propagate or 0) * per_point)
+            _warn_failed(failed, per_episode)
             sys.exit(EXIT_FAILED)
 
 
@@ -116,9 +117,9 @@ def _plain(eps: list[Episode], seed: int, replicates: int, workers: int) -> pd.D
 
 def _propagated(
     eps: list[Episode], seed: int, samples: int, per_point: int, workers: int
-) -> tuple[pd.DataFrame, dict[str, int]]:
-    """The table over propagated runs, and each episode's failed runs (left out of its share;
-    the progress bar counts them over the whole backtest)."""
+) -> tuple[pd.DataFrame, dict[str, int], int]:
+    """The table over propagated runs, each episode's failed runs (left out of its share; the
+    progress bar counts them over the whole backtest), and the runs of each episode."""
     from sim.backtest import score_table
 
     per_episode = samples * per_point
@@ -140,7 +141,7 @@ def _propagated(
             drivers.append(primary.driver.text())
     finally:
         stop()
-    return score_table(eps, successes, runs, drivers), failed
+    return score_table(eps, successes, runs, drivers), failed, per_episode
 
 
 def _propagate_episode(

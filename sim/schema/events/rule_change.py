@@ -43,11 +43,10 @@ class RuleChangeEvent(EventBase):
         elasticities' order, which would otherwise surface only in the middle of a run)."""
         super().check(refs, path)
         chain = _chain(refs)
-        rules, n_applied = chain.before.get(str(path[-1]), (chain.base, 0))
-        for where, message in check_rule_path(self.path, self.value, rules):
-            if n_applied and not check_rule_path(self.path, self.value, chain.base):
-                applied = chain.applied[:n_applied]
-                message += f" (with the earlier rule_change {', '.join(applied)} in force)"
+        problems = chain.problems.get(str(path[-1]))
+        if problems is None:  # outside the horizon (reported there): it never applies
+            problems = check_rule_path(self.path, self.value, chain.base)
+        for where, message in problems:
             refs.bad((*path, where), message)
 
     def apply(self, world: World, eid: str) -> None:
@@ -57,14 +56,41 @@ class RuleChangeEvent(EventBase):
 
 @dataclass
 class _Chain:
-    """The rules in force before each rule change, folded once per cross-check."""
+    """The scenario's rule changes folded once per cross-check, each with its problems."""
 
     base: Rules
     """The scenario's rules, before any change."""
     applied: list[str] = field(default_factory=list)
     """Ids of the changes applied, in order (one that breaks the rules is reported, not applied)."""
-    before: dict[str, tuple[Rules, int]] = field(default_factory=dict)
-    """Per event id: the rules in force before it, and how many of `applied` came before it."""
+    problems: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    """Per id of a change the run applies: (field, message) for what is wrong with it where it
+    applies, found in the fold, so that its `check` reports them without applying it again."""
+
+    def fold(self, eid: str, change: RuleChangeEvent, rules: Rules) -> Rules:
+        """The rules in force after `change`, and its problems kept under `eid`: applied once,
+        since that is what validating it costs (a sweep validates every design point). The
+        rules refuse whatever `check_rule_path` refuses (they forbid unknown keys and hold no
+        mapping a path could add a key to), so only a refused change is looked at again, for
+        the messages."""
+        try:
+            after = with_rule(rules, change.path, change.value)
+        except (ValidationError, LookupError, TypeError) as exc:  # out of bounds, a bad path
+            # never refused in silence, should the two ever disagree
+            said = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            self.problems[eid] = self.explained(change, rules) or [("value", said)]
+            return rules  # reported, not applied
+        self.problems[eid] = []
+        self.applied.append(eid)
+        return after
+
+    def explained(self, change: RuleChangeEvent, rules: Rules) -> list[tuple[str, str]]:
+        """What is wrong with `change` against `rules`, naming the earlier changes when it is
+        valid against the scenario's rules alone (so the user sees which one it clashes with)."""
+        problems = check_rule_path(change.path, change.value, rules)
+        if self.applied and problems and not check_rule_path(change.path, change.value, self.base):
+            earlier = f" (with the earlier rule_change {', '.join(self.applied)} in force)"
+            problems = [(where, message + earlier) for where, message in problems]
+        return problems
 
 
 def _chain(refs: Refs) -> _Chain:
@@ -75,11 +101,8 @@ def _chain(refs: Refs) -> _Chain:
         chain = _Chain(base=refs.rules if refs.rules is not None else Rules())
         rules = chain.base
         for eid, change in _changes_in_order(refs):
-            # two keys that read alike (1 and '1'): the check of either sees the first's rules
-            chain.before.setdefault(eid, (rules, len(chain.applied)))
-            if not check_rule_path(change.path, change.value, rules):  # else reported there
-                rules = with_rule(rules, change.path, change.value)
-                chain.applied.append(eid)
+            # ids are distinct codes by now (a file with a key such as 1 never gets this far)
+            rules = chain.fold(eid, change, rules)
         refs.memo["rule_change"] = chain
     return chain
 
